@@ -1,0 +1,164 @@
+/**
+ * The warehouse: Redshift SQL on an embedded DuckDB file (`<data-dir>/warehouse/dev.duckdb`,
+ * database `dev`), running in UTC with a memory limit, a thread budget, a spill directory
+ * and a statement timeout.
+ *
+ * CONTRACT
+ * - `session.execute(sql)` runs one statement or several (split on top-level `;`), in order;
+ *   the first error stops the rest and is thrown as SqlError carrying the results before it.
+ *   Each statement is translated from the Redshift dialect in one place (`dialect.ts`); a
+ *   construct that is not supported fails with SQLSTATE 0A000 naming the construct.
+ * - `loadBatch()` loads one delivery batch EXACTLY ONCE: the rows and the ledger row
+ *   (stream, destination, firstOffset, lastOffset) are committed in ONE warehouse
+ *   transaction, and a batch whose ledger row exists is not loaded again (alreadyLoaded).
+ * - With `rejectBadRecords`, a record that cannot be loaded (bad JSON, wrong type, too long)
+ *   is returned in `rejected` and written to stl_load_errors in the same transaction; the
+ *   rest of the batch loads. `beforeCommit` runs before the commit so the caller can write
+ *   rejected records somewhere durable first.
+ * - A user COPY follows Redshift: MAXERROR (default 0) decides whether it fails as a whole;
+ *   failures are recorded in stl_load_errors either way.
+ */
+
+/** One column of a result. */
+export interface ColumnInfo {
+  /** Column name as the client sees it. */
+  readonly name: string;
+  /** PostgreSQL/Redshift type name, e.g. `bigint`, `numeric(5,2)`, `character varying`, `timestamp without time zone`, `boolean`. */
+  readonly type: string;
+}
+
+/** The result of one statement. */
+export interface QueryResult {
+  /** Command tag word(s): SELECT, INSERT, UPDATE, DELETE, COPY, CREATE TABLE, SET, ... */
+  readonly command: string;
+  /** Result columns (empty for statements without rows). */
+  readonly columns: readonly ColumnInfo[];
+  /**
+   * Rows as JSON-ready values: null, boolean, number (integers within 2^53 and floats),
+   * string (everything else: bigints past 2^53 and numerics as decimal text, timestamps as
+   * `YYYY-MM-DD HH:MM:SS[.ffffff]`, dates as `YYYY-MM-DD`).
+   */
+  readonly rows: readonly (readonly unknown[])[];
+  /** Rows returned, or rows affected (INSERT/UPDATE/DELETE/COPY). */
+  readonly rowCount: number;
+}
+
+/** A SQL failure with a real PostgreSQL SQLSTATE. */
+export class SqlError extends Error {
+  override readonly name = 'SqlError';
+  /** Creates an error; `position` is 1-based in the statement text, as PostgreSQL reports it. */
+  constructor(
+    message: string,
+    readonly sqlstate: string,
+    readonly options: {
+      readonly position?: number;
+      readonly detail?: string;
+      readonly hint?: string;
+      /** Results of the statements that ran before this one in the same script. */
+      readonly results?: readonly QueryResult[];
+      /** Index of the failing statement in the script. */
+      readonly statementIndex?: number;
+    } = {},
+  ) {
+    super(message);
+  }
+}
+
+/** One connection's worth of state: user, search_path, transaction. */
+export interface WarehouseSession {
+  /** The signed-in user. */
+  readonly user: string;
+  /** Runs a script of one or more statements; see the contract above. */
+  execute(sql: string, options?: { readonly signal?: AbortSignal }): Promise<QueryResult[]>;
+  /** Cancels the statement running now, if any (its execute rejects with SQLSTATE 57014). */
+  cancel(): void;
+  /** Closes the session (rolling back an open transaction). */
+  close(): Promise<void>;
+}
+
+/** Identifies one delivery batch in the load ledger. */
+export interface LedgerKey {
+  /** Delivery stream name. */
+  readonly stream: string;
+  /** Destination id, e.g. `destinationId-000000000001`. */
+  readonly destinationId: string;
+  /** First log offset in the batch. */
+  readonly firstOffset: number;
+  /** Last log offset in the batch (inclusive). */
+  readonly lastOffset: number;
+}
+
+/** A record COPY could not load. */
+export interface RejectedRecord {
+  /** The s3:// URL of the file it came from. */
+  readonly file: string;
+  /** 1-based line (for JSON, the last line of the bad object); for concatenated records the record's ordinal. */
+  readonly lineNumber: number;
+  /** The record's raw text. */
+  readonly raw: string;
+  /** Column concerned, if one. */
+  readonly column?: string;
+  /** Redshift load error code (e.g. 1204 string too long, 1207 invalid digit, 1210 boolean, 1216 bad JSON). */
+  readonly errCode: number;
+  /** Reason text, as in stl_load_errors.err_reason. */
+  readonly reason: string;
+}
+
+/** One delivery batch to load. */
+export interface BatchLoad {
+  /** The ledger entry committed with the rows. */
+  readonly ledger: LedgerKey;
+  /** The full COPY statement, e.g. `COPY sensor.message (guid, ts, temp) FROM 's3://b/manifests/...' MANIFEST JSON 'auto' GZIP`. */
+  readonly copy: string;
+  /** Warehouse user that runs the COPY (must have been authenticated by the caller). */
+  readonly user: string;
+  /** Per-record errors reject only that record (delivery); otherwise Redshift's MAXERROR rules. */
+  readonly rejectBadRecords: boolean;
+  /** Runs after loading and before the commit, with the rejected records. If it throws, nothing commits. */
+  readonly beforeCommit?: (rejected: readonly RejectedRecord[]) => Promise<void>;
+}
+
+/** What loadBatch did. */
+export interface BatchLoadResult {
+  /** True when the ledger already held this batch; nothing was loaded. */
+  readonly alreadyLoaded: boolean;
+  /** Rows inserted. */
+  readonly rowsLoaded: number;
+  /** Records rejected (only with rejectBadRecords). */
+  readonly rejected: readonly RejectedRecord[];
+}
+
+/** The warehouse role. */
+export interface Warehouse {
+  /** True when the user exists and the password is right. */
+  authenticate(user: string, password: string): Promise<boolean>;
+  /** Creates the user, or sets its password when it exists (superuser when `superuser`). */
+  ensureUser(user: string, password: string, options?: { readonly superuser?: boolean }): Promise<void>;
+  /** Opens a session for a user that has been authenticated. */
+  openSession(user: string): Promise<WarehouseSession>;
+  /** Loads one delivery batch exactly once (see the contract). */
+  loadBatch(load: BatchLoad): Promise<BatchLoadResult>;
+  /** The highest lastOffset the ledger holds for a stream's destination, or -1. */
+  loadedThrough(stream: string, destinationId: string): Promise<number>;
+  /** Closes every session and the database file. */
+  close(): Promise<void>;
+}
+
+/** Options for the embedded DuckDB warehouse. */
+export interface DuckDbWarehouseOptions {
+  /** Folder for the database file and the spill directory. */
+  readonly dir: string;
+  /** Where COPY reads s3:// URLs and UNLOAD writes. */
+  readonly objectStore: import('../lake/index.ts').ObjectStore;
+  /** DuckDB memory_limit (default '2GB'). */
+  readonly memoryLimit?: string;
+  /** DuckDB threads (default: cores - 1, at least 1). */
+  readonly threads?: number;
+  /** Statement timeout in ms for user statements (default 300000; 0 = none). */
+  readonly statementTimeoutMs?: number;
+  /** Logger. */
+  readonly logger?: import('../util/logger.ts').Logger;
+}
+
+export { createDuckDbWarehouse } from './duckdb-warehouse.ts';
+export { splitStatements } from './split.ts';
