@@ -86,27 +86,7 @@ export interface Tag {
   readonly Value?: string;
 }
 
-/** Why a delivery-stream operation failed; ingest maps each kind to Firehose's exception in one table. */
-export type DeliveryStreamErrorKind =
-  | 'ResourceNotFound'
-  | 'ResourceInUse'
-  | 'InvalidArgument'
-  | 'LimitExceeded'
-  | 'ConcurrentModification'
-  | 'ServiceUnavailable'
-  | 'InternalFailure';
-
-/** A failed delivery-stream operation. */
-export class DeliveryStreamError extends Error {
-  override readonly name = 'DeliveryStreamError';
-  /** Creates an error of a kind with the message the client sees. */
-  constructor(
-    readonly kind: DeliveryStreamErrorKind,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { DeliveryStreamError, type DeliveryStreamErrorKind } from './errors.ts';
 
 /** The outcome of putting records: either every record is durable, or none is. */
 export interface PutResult {
@@ -148,3 +128,12 @@ export interface DeliveryStreams {
    */
   put(name: string, records: readonly Buffer[]): Promise<PutResult>;
 }
+
+export {
+  createDeliveryStreams,
+  type DeliveryStreamService,
+  type DeliveryStreamsOptions,
+  type RedeliveryResult,
+} from './delivery-streams.ts';
+export { FirehoseMetrics, METRIC_NAMES, type MetricName, type StreamMetrics } from './metrics.ts';
+export type { DeliveryErrorEntry } from './worker.ts';

@@ -16,7 +16,21 @@
  * - Bounded: when retained bytes would exceed `maxBytes`, or bytes waiting to be fsynced
  *   exceed `maxPendingBytes`, or the disk is full, `append()` rejects with LogFullError and
  *   writes nothing.
+ *
+ * SUMMARY of `stream-log.ts` (the full format and the MUST rules are at the top of that file):
+ * - Folder of segment files `<base offset, 20 digits>.seg`, each a 16-byte header (magic
+ *   "SLSG", format version 1, base offset) then one frame per append(): a 32-byte header
+ *   (magic "SLFR", crc32 of the rest of the frame, length, record count, first offset,
+ *   arrivalMs) and the records as u32 length + bytes.
+ * - The fsync point: one writer loop writes every queued frame with one writev, then one
+ *   fdatasync, then resolves those appends (group commit).
+ * - Recovery truncates the newest segment at its first torn or corrupt frame; a bad frame in
+ *   an older segment makes open() throw, naming the file and byte position.
+ * - The newest segment is never deleted, so offsets survive release() and restarts.
+ * - Records returned by read() share memory with the log's cache: treat `data` as read-only.
  */
+
+import type { Logger } from '../util/logger.ts';
 
 /** One record read back from the log. */
 export interface LogRecord {
@@ -69,12 +83,10 @@ export interface StreamLogOptions {
   /** Most bytes queued in memory awaiting fsync before appends are refused (default 64 MiB). */
   readonly maxPendingBytes?: number;
   /** Logger for recovery and errors. */
-  readonly logger?: import('../util/logger.ts').Logger;
+  readonly logger?: Logger;
 }
 
-/** Thrown by append() when the log is full (retained bytes, pending bytes or disk). */
-export class LogFullError extends Error {
-  override readonly name = 'LogFullError';
-}
+// Defined in its own file so the implementation can throw it without importing this file back.
+export { LogFullError } from './errors.ts';
 
 export { openStreamLog, destroyStreamLog } from './stream-log.ts';

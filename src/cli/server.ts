@@ -1,0 +1,182 @@
+/**
+ * The composition root: opens the lake, the warehouse and the delivery streams over the
+ * data directory, and serves the AWS endpoint (Firehose; S3 in a later stage) and the
+ * console port. `sluice up` and `sluice demo` both start the server through here.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createDeliveryStreams, FirehoseMetrics, type DeliveryStreamService } from '../delivery/index.ts';
+import { createFirehoseApi } from '../ingest/index.ts';
+import { createLocalObjectStore, type ObjectStore } from '../lake/index.ts';
+import { createDuckDbWarehouse, type Warehouse } from '../warehouse/index.ts';
+import { createConsoleServer } from '../console/index.ts';
+import type { Logger } from '../util/logger.ts';
+import { isLoopbackHost, type ServerSettings } from './settings.ts';
+
+/** A running Sluice server. */
+export interface RunningServer {
+  readonly settings: ServerSettings;
+  readonly objectStore: ObjectStore;
+  readonly warehouse: Warehouse;
+  readonly streams: DeliveryStreamService;
+  /** The warehouse user's password (as configured or stored). */
+  readonly password: string;
+  /** Base URLs of the endpoints. */
+  readonly urls: { readonly aws: string; readonly console: string; readonly sql: string };
+  /** Stops accepting records, delivers what is buffered, and closes everything. */
+  close(): Promise<void>;
+}
+
+/** Where the generated warehouse password is kept. */
+export function credentialsPath(dataDir: string): string {
+  return join(resolve(dataDir), 'credentials.json');
+}
+
+/**
+ * Returns the warehouse password: SLUICE_PASSWORD when set; otherwise the one stored in
+ * the data directory, generated (and announced once) on first start.
+ */
+async function resolvePassword(settings: ServerSettings, logger: Logger, announce: (line: string) => void): Promise<string> {
+  if (settings.password) return settings.password;
+  const path = credentialsPath(settings.dataDir);
+  try {
+    const stored = JSON.parse(await readFile(path, 'utf8')) as { user: string; password: string };
+    if (stored.user === settings.user) {
+      announce(`Warehouse user ${settings.user}: password stored in ${path}`);
+      return stored.password;
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const password = randomBytes(18).toString('base64url');
+  await writeFile(path, JSON.stringify({ user: settings.user, password }, null, 2) + '\n', { mode: 0o600 });
+  logger.info({ path }, 'Generated the warehouse password.');
+  announce(`Warehouse user ${settings.user}, password ${password} (shown this once; stored in ${path}, mode 0600)`);
+  return password;
+}
+
+/** Listens on a port; resolves with the bound port. */
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolvePort(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+/** Starts Sluice; `announce` receives the lines a person should see on start. */
+export async function startServer(
+  settings: ServerSettings,
+  logger: Logger,
+  announce: (line: string) => void,
+): Promise<RunningServer> {
+  if (!isLoopbackHost(settings.host)) {
+    if (settings.accessKeys.length === 0) {
+      throw new Error(
+        `Refusing to listen on ${settings.host} without AWS access keys: set SLUICE_ACCESS_KEY_ID and SLUICE_SECRET_ACCESS_KEY (or accessKeys in the config file), or bind to 127.0.0.1.`,
+      );
+    }
+    if (!settings.tls) {
+      throw new Error(`Refusing to serve HTTP on ${settings.host} without TLS: configure tls.certFile and tls.keyFile.`);
+    }
+  }
+  const dataDir = resolve(settings.dataDir);
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await stat(dataDir);
+
+  let ready = false;
+  const objectStore = createLocalObjectStore({ root: join(dataDir, 'lake'), logger: logger.child({ stage: 'lake' }) });
+  const warehouse = await createDuckDbWarehouse({
+    dir: join(dataDir, 'warehouse'),
+    objectStore,
+    logger: logger.child({ stage: 'warehouse' }),
+    ...settings.warehouse,
+  });
+  const password = await resolvePassword(settings, logger, announce);
+  await warehouse.ensureUser(settings.user, password, { superuser: true });
+
+  const metrics = new FirehoseMetrics();
+  const localNames = new Set(['localhost', '127.0.0.1', '::1', hostname(), settings.host]);
+  const streams = await createDeliveryStreams({
+    dir: join(dataDir, 'streams'),
+    objectStore,
+    warehouse,
+    metrics,
+    logger: logger.child({ stage: 'delivery' }),
+    region: settings.region,
+    accountId: settings.accountId,
+    isEmbedded: (host, port) => port === settings.sqlPort && (localNames.has(host) || host.startsWith('127.')),
+    ...(settings.log.maxBytes ? { logMaxBytes: settings.log.maxBytes } : {}),
+    ...(settings.log.maxPendingBytes ? { logMaxPendingBytes: settings.log.maxPendingBytes } : {}),
+  });
+  await streams.apply(settings.deliveryStreams);
+
+  const firehose = createFirehoseApi({
+    streams,
+    credentials: settings.accessKeys,
+    region: settings.region,
+    accountId: settings.accountId,
+    logger: logger.child({ stage: 'ingest' }),
+  });
+  const handleAws = (req: IncomingMessage, res: ServerResponse): void => {
+    if (firehose.isFirehoseRequest(req)) return firehose.handle(req, res);
+    req.resume();
+    res.writeHead(400, { 'content-type': 'application/xml' });
+    res.end(
+      '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NotImplemented</Code>' +
+        '<Message>This endpoint serves the Firehose API (X-Amz-Target: Firehose_20150804.*).</Message></Error>',
+    );
+  };
+  const awsServer = settings.tls ? createHttpsServer({ ...settings.tls }, handleAws) : createHttpServer(handleAws);
+  awsServer.keepAliveTimeout = 65_000;
+  const consoleApp = createConsoleServer({
+    warehouse,
+    streams,
+    metrics,
+    logger: logger.child({ stage: 'console' }),
+    ready: () => ready,
+    ...(settings.metricsToken ? { metricsToken: settings.metricsToken } : {}),
+  });
+
+  const awsPort = await listen(awsServer, settings.awsPort, settings.host);
+  await consoleApp.listen({ port: settings.consolePort, host: settings.host });
+  const consoleAddress = consoleApp.server.address();
+  const consolePort = typeof consoleAddress === 'object' && consoleAddress ? consoleAddress.port : settings.consolePort;
+  const scheme = settings.tls ? 'https' : 'http';
+  const hostPart = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  const urls = {
+    aws: `${scheme}://${hostPart}:${awsPort}`,
+    console: `http://${hostPart}:${consolePort}`,
+    sql: `postgresql://${settings.user}@${hostPart}:${settings.sqlPort}/dev`,
+  };
+  ready = true;
+
+  let closing: Promise<void> | undefined;
+  return {
+    settings,
+    objectStore,
+    warehouse,
+    streams,
+    password,
+    urls,
+    close() {
+      closing ??= (async () => {
+        ready = false;
+        awsServer.close();
+        awsServer.closeIdleConnections();
+        await streams.close({ flush: true, timeoutMs: 30_000 });
+        await consoleApp.close();
+        awsServer.closeAllConnections();
+        await warehouse.close();
+      })();
+      return closing;
+    },
+  };
+}
