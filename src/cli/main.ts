@@ -41,14 +41,18 @@ function serverOptions(command: Command): Command {
 }
 
 /** The server's logger: JSON lines on stderr (SLUICE_LOG_LEVEL, default info). */
-function serverLogger(): Logger {
-  return pino({ level: process.env.SLUICE_LOG_LEVEL ?? 'info' }, pino.destination(2)) as unknown as Logger;
+function serverLogger(defaultLevel = 'info'): Logger {
+  return pino({ level: process.env.SLUICE_LOG_LEVEL ?? defaultLevel }, pino.destination(2)) as unknown as Logger;
 }
 
 /** Starts the server, prints its endpoints and the readiness line, and stops on SIGINT/SIGTERM. */
-async function runServer(flags: ServerFlags, afterStart?: (server: RunningServer, signal: AbortSignal) => Promise<void>) {
+async function runServer(
+  flags: ServerFlags,
+  afterStart?: (server: RunningServer, signal: AbortSignal) => Promise<void>,
+  logLevel = 'info',
+) {
   const settings = await resolveSettings(flags);
-  const logger = serverLogger();
+  const logger = serverLogger(logLevel);
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
   const server = await startServer(settings, logger, say);
   const stop = new AbortController();
@@ -118,7 +122,7 @@ serverOptions(program.command('demo').description('start the server with the ref
           if (!signal.aborted) say(`Simulator stopped: ${(error as Error).message}`);
         },
       );
-    });
+    }, 'warn');
   });
 
 /** Options shared by the simulator commands. */
