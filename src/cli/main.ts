@@ -169,7 +169,7 @@ program
       cycles: Number(flags.cycles),
       staggerMs: parseDuration(flags.stagger),
       ...(flags.rate ? { rate: Number(flags.rate) } : {}),
-      ...(flags.duration ? { durationMs: parseDuration(flags.duration) } : {}),
+      ...(flags.duration ? { durationMs: parseDuration(flags.duration, 's') } : {}),
       ...(flags.count ? { count: Number(flags.count) } : {}),
       signal: controller.signal,
       onProgress: (sent: number, total: number) => {
