@@ -128,9 +128,14 @@ export async function setUpScenario(
   const files = (await readdir(SEED_DIR)).filter((f) => f.endsWith('.csv')).sort();
   for (const file of files) {
     const table = basename(file, '.csv');
-    await server.objectStore.putObject(DEMO.dataBucket, `${table}/${file}`, await readFile(join(SEED_DIR, file)), {
-      contentType: 'text/csv',
-    });
+    await server.objectStore.putObject(
+      DEMO.dataBucket,
+      `${table}/${file}`,
+      await readFile(join(SEED_DIR, file)),
+      {
+        contentType: 'text/csv',
+      },
+    );
   }
   options.say(`Uploaded ${files.length} seed files to s3://${DEMO.dataBucket}/<table>/`);
 

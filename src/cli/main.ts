@@ -42,7 +42,10 @@ function serverOptions(command: Command): Command {
 
 /** The server's logger: JSON lines on stderr (SLUICE_LOG_LEVEL, default info). */
 function serverLogger(defaultLevel = 'info'): Logger {
-  return pino({ level: process.env.SLUICE_LOG_LEVEL ?? defaultLevel }, pino.destination(2)) as unknown as Logger;
+  return pino(
+    { level: process.env.SLUICE_LOG_LEVEL ?? defaultLevel },
+    pino.destination(2),
+  ) as unknown as Logger;
 }
 
 /** Starts the server, prints its endpoints and the readiness line, and stops on SIGINT/SIGTERM. */
@@ -97,32 +100,38 @@ serverOptions(program.command('demo').description('start the server with the ref
   .option('--cycles <n>', 'sine cycles per sensor (200 readings each)', '2')
   .action(async (flags: ServerFlags & { referenceTiming?: boolean; interval?: string; cycles: string }) => {
     const reference = flags.referenceTiming === true;
-    await runServer(flags, async (server, signal) => {
-      const say = (line: string): void => void process.stdout.write(`${line}\n`);
-      await setUpScenario(server, { intervalSeconds: reference ? 60 : 0, say });
-      const intervalMs = flags.interval ? parseDuration(flags.interval) : reference ? 60_000 : 1000;
-      const sensors = await readSensors(join(SEED_DIR, 'sensor.csv'));
-      const common = {
-        endpoint: server.urls.aws,
-        streamName: DEMO.stream,
-        ...(server.settings.accessKeys[0] ? { credentials: server.settings.accessKeys[0] } : {}),
-      };
-      await putTestMessage(common);
-      say(`Simulator: ${sensors.length} sensors, one reading each every ${intervalMs} ms, ${flags.cycles} cycles`);
-      void runSimulator({
-        ...common,
-        sensors,
-        intervalMs,
-        cycles: Number(flags.cycles),
-        staggerMs: reference ? 10_000 : Math.min(200, intervalMs / sensors.length),
-        signal,
-      }).then(
-        (result) => say(`Simulator finished: ${JSON.stringify(result)}`),
-        (error: unknown) => {
-          if (!signal.aborted) say(`Simulator stopped: ${(error as Error).message}`);
-        },
-      );
-    }, 'warn');
+    await runServer(
+      flags,
+      async (server, signal) => {
+        const say = (line: string): void => void process.stdout.write(`${line}\n`);
+        await setUpScenario(server, { intervalSeconds: reference ? 60 : 0, say });
+        const intervalMs = flags.interval ? parseDuration(flags.interval) : reference ? 60_000 : 1000;
+        const sensors = await readSensors(join(SEED_DIR, 'sensor.csv'));
+        const common = {
+          endpoint: server.urls.aws,
+          streamName: DEMO.stream,
+          ...(server.settings.accessKeys[0] ? { credentials: server.settings.accessKeys[0] } : {}),
+        };
+        await putTestMessage(common);
+        say(
+          `Simulator: ${sensors.length} sensors, one reading each every ${intervalMs} ms, ${flags.cycles} cycles`,
+        );
+        void runSimulator({
+          ...common,
+          sensors,
+          intervalMs,
+          cycles: Number(flags.cycles),
+          staggerMs: reference ? 10_000 : Math.min(200, intervalMs / sensors.length),
+          signal,
+        }).then(
+          (result) => say(`Simulator finished: ${JSON.stringify(result)}`),
+          (error: unknown) => {
+            if (!signal.aborted) say(`Simulator stopped: ${(error as Error).message}`);
+          },
+        );
+      },
+      'warn',
+    );
   });
 
 /** Options shared by the simulator commands. */
@@ -156,7 +165,10 @@ program
   .option('--no-progress', 'do not show a progress bar')
   .action(async (flags: SimulateFlags) => {
     const sensors = await readSensors(flags.sensors);
-    const bar = flags.progress && process.stderr.isTTY ? new SingleBar({ stream: process.stderr }, Presets.shades_classic) : undefined;
+    const bar =
+      flags.progress && process.stderr.isTTY
+        ? new SingleBar({ stream: process.stderr }, Presets.shades_classic)
+        : undefined;
     let started = false;
     const controller = new AbortController();
     process.on('SIGINT', () => controller.abort());
@@ -194,7 +206,11 @@ program
   .option('--region <region>', 'AWS region', process.env.AWS_REGION ?? 'us-east-1')
   .option('--stream <name>', 'delivery stream', DEMO.stream)
   .action(async (flags: { endpoint: string; region: string; stream: string }) => {
-    const result = await putTestMessage({ endpoint: flags.endpoint, region: flags.region, streamName: flags.stream });
+    const result = await putTestMessage({
+      endpoint: flags.endpoint,
+      region: flags.region,
+      streamName: flags.stream,
+    });
     process.stdout.write(`${JSON.stringify(result)}\n`);
   });
 
@@ -212,7 +228,11 @@ function apiOptions(command: Command): Command {
     .option('--url <url>', 'console API of the server', process.env.SLUICE_URL ?? 'http://127.0.0.1:8080')
     .option('--user <user>', 'warehouse user (env SLUICE_USER)', process.env.SLUICE_USER ?? 'awsuser')
     .option('--password <password>', 'password (env SLUICE_PASSWORD; else read from the data directory)')
-    .option('--data-dir <dir>', 'data directory holding the generated password', process.env.SLUICE_DATA_DIR ?? './.sluice');
+    .option(
+      '--data-dir <dir>',
+      'data directory holding the generated password',
+      process.env.SLUICE_DATA_DIR ?? './.sluice',
+    );
 }
 
 /** The password for API calls: flag, env, or the one stored in the data directory. */
@@ -223,12 +243,18 @@ async function apiPassword(flags: ApiFlags): Promise<string> {
     const stored = JSON.parse(await readFile(credentialsPath(flags.dataDir), 'utf8')) as { password: string };
     return stored.password;
   } catch {
-    throw new Error(`No password: set SLUICE_PASSWORD or --password, or run in the folder whose ${flags.dataDir} holds credentials.json.`);
+    throw new Error(
+      `No password: set SLUICE_PASSWORD or --password, or run in the folder whose ${flags.dataDir} holds credentials.json.`,
+    );
   }
 }
 
 /** Calls the console API with HTTP Basic authentication. */
-async function callApi(flags: ApiFlags, path: string, body: unknown): Promise<{ status: number; json: unknown }> {
+async function callApi(
+  flags: ApiFlags,
+  path: string,
+  body: unknown,
+): Promise<{ status: number; json: unknown }> {
   const auth = Buffer.from(`${flags.user}:${await apiPassword(flags)}`).toString('base64');
   let response: Response;
   try {
@@ -238,7 +264,9 @@ async function callApi(flags: ApiFlags, path: string, body: unknown): Promise<{ 
       body: JSON.stringify(body),
     });
   } catch (error) {
-    throw new Error(`Cannot reach Sluice at ${flags.url}: ${((error as Error).cause as Error)?.message ?? (error as Error).message}`);
+    throw new Error(
+      `Cannot reach Sluice at ${flags.url}: ${((error as Error).cause as Error)?.message ?? (error as Error).message}`,
+    );
   }
   return { status: response.status, json: await response.json() };
 }
@@ -249,24 +277,35 @@ apiOptions(
     .description('run SQL (one statement or several) against the warehouse')
     .argument('[sql]', 'the SQL; omit to read it from --file or standard input')
     .option('-f, --file <file>', 'read the SQL from a file')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table')),
-).action(async (sql: string | undefined, flags: ApiFlags & { file?: string; format: 'table' | 'json' | 'csv' }) => {
-  let text = sql;
-  if (text === undefined && flags.file) text = await readFile(flags.file, 'utf8');
-  if (text === undefined) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    text = Buffer.concat(chunks).toString('utf8');
-  }
-  const { status, json } = await callApi(flags, '/api/sql', { sql: text });
-  const reply = json as { results?: unknown[]; error?: { message: string; sqlstate?: string; position?: number } };
-  printResults((reply.results ?? []) as Parameters<typeof printResults>[0], flags.format, (s) => process.stdout.write(s));
-  if (status !== 200) {
-    const e = reply.error;
-    process.stderr.write(`ERROR:  ${e?.message ?? `HTTP ${status}`}${e?.sqlstate ? ` (SQLSTATE ${e.sqlstate})` : ''}\n`);
-    process.exitCode = 1;
-  }
-});
+    .addOption(
+      new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
+    ),
+).action(
+  async (sql: string | undefined, flags: ApiFlags & { file?: string; format: 'table' | 'json' | 'csv' }) => {
+    let text = sql;
+    if (text === undefined && flags.file) text = await readFile(flags.file, 'utf8');
+    if (text === undefined) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      text = Buffer.concat(chunks).toString('utf8');
+    }
+    const { status, json } = await callApi(flags, '/api/sql', { sql: text });
+    const reply = json as {
+      results?: unknown[];
+      error?: { message: string; sqlstate?: string; position?: number };
+    };
+    printResults((reply.results ?? []) as Parameters<typeof printResults>[0], flags.format, (s) =>
+      process.stdout.write(s),
+    );
+    if (status !== 200) {
+      const e = reply.error;
+      process.stderr.write(
+        `ERROR:  ${e?.message ?? `HTTP ${status}`}${e?.sqlstate ? ` (SQLSTATE ${e.sqlstate})` : ''}\n`,
+      );
+      process.exitCode = 1;
+    }
+  },
+);
 
 apiOptions(
   program
@@ -275,10 +314,17 @@ apiOptions(
     .argument('[manifest]', 's3:// URL of one failed manifest; default: all of the stream')
     .option('--stream <name>', 'delivery stream', DEMO.stream),
 ).action(async (manifest: string | undefined, flags: ApiFlags & { stream: string }) => {
-  const { status, json } = await callApi(flags, `/api/streams/${encodeURIComponent(flags.stream)}/redeliver`, {
-    ...(manifest ? { manifest } : {}),
-  });
-  const reply = json as { results?: { manifest: string; outcome: string; rows?: number; error?: string }[]; error?: { message: string } };
+  const { status, json } = await callApi(
+    flags,
+    `/api/streams/${encodeURIComponent(flags.stream)}/redeliver`,
+    {
+      ...(manifest ? { manifest } : {}),
+    },
+  );
+  const reply = json as {
+    results?: { manifest: string; outcome: string; rows?: number; error?: string }[];
+    error?: { message: string };
+  };
   if (status !== 200) {
     process.stderr.write(`sluice redeliver: ${reply.error?.message ?? `HTTP ${status}`}\n`);
     process.exitCode = 1;
@@ -287,7 +333,9 @@ apiOptions(
   const results = reply.results ?? [];
   if (results.length === 0) process.stdout.write(`No failed manifests for ${flags.stream}.\n`);
   for (const r of results) {
-    process.stdout.write(`${r.outcome}\t${r.rows ?? 0} rows\t${r.manifest}${r.error ? `\t${r.error}` : ''}\n`);
+    process.stdout.write(
+      `${r.outcome}\t${r.rows ?? 0} rows\t${r.manifest}${r.error ? `\t${r.error}` : ''}\n`,
+    );
     if (r.outcome === 'failed') process.exitCode = 1;
   }
 });

@@ -5,7 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -40,7 +45,11 @@ export function credentialsPath(dataDir: string): string {
  * Returns the warehouse password: SLUICE_PASSWORD when set; otherwise the one stored in
  * the data directory, generated (and announced once) on first start.
  */
-async function resolvePassword(settings: ServerSettings, logger: Logger, announce: (line: string) => void): Promise<string> {
+async function resolvePassword(
+  settings: ServerSettings,
+  logger: Logger,
+  announce: (line: string) => void,
+): Promise<string> {
   if (settings.password) return settings.password;
   const path = credentialsPath(settings.dataDir);
   try {
@@ -55,7 +64,9 @@ async function resolvePassword(settings: ServerSettings, logger: Logger, announc
   const password = randomBytes(18).toString('base64url');
   await writeFile(path, JSON.stringify({ user: settings.user, password }, null, 2) + '\n', { mode: 0o600 });
   logger.info({ path }, 'Generated the warehouse password.');
-  announce(`Warehouse user ${settings.user}, password ${password} (shown this once; stored in ${path}, mode 0600)`);
+  announce(
+    `Warehouse user ${settings.user}, password ${password} (shown this once; stored in ${path}, mode 0600)`,
+  );
   return password;
 }
 
@@ -84,7 +95,9 @@ export async function startServer(
       );
     }
     if (!settings.tls) {
-      throw new Error(`Refusing to serve HTTP on ${settings.host} without TLS: configure tls.certFile and tls.keyFile.`);
+      throw new Error(
+        `Refusing to serve HTTP on ${settings.host} without TLS: configure tls.certFile and tls.keyFile.`,
+      );
     }
   }
   const dataDir = resolve(settings.dataDir);
@@ -92,7 +105,10 @@ export async function startServer(
   await stat(dataDir);
 
   let ready = false;
-  const objectStore = createLocalObjectStore({ root: join(dataDir, 'lake'), logger: logger.child({ stage: 'lake' }) });
+  const objectStore = createLocalObjectStore({
+    root: join(dataDir, 'lake'),
+    logger: logger.child({ stage: 'lake' }),
+  });
   const warehouse = await createDuckDbWarehouse({
     dir: join(dataDir, 'warehouse'),
     objectStore,
@@ -112,7 +128,8 @@ export async function startServer(
     logger: logger.child({ stage: 'delivery' }),
     region: settings.region,
     accountId: settings.accountId,
-    isEmbedded: (host, port) => port === settings.sqlPort && (localNames.has(host) || host.startsWith('127.')),
+    isEmbedded: (host, port) =>
+      port === settings.sqlPort && (localNames.has(host) || host.startsWith('127.')),
     ...(settings.log.maxBytes ? { logMaxBytes: settings.log.maxBytes } : {}),
     ...(settings.log.maxPendingBytes ? { logMaxPendingBytes: settings.log.maxPendingBytes } : {}),
   });
@@ -134,7 +151,9 @@ export async function startServer(
         '<Message>This endpoint serves the Firehose API (X-Amz-Target: Firehose_20150804.*).</Message></Error>',
     );
   };
-  const awsServer = settings.tls ? createHttpsServer({ ...settings.tls }, handleAws) : createHttpServer(handleAws);
+  const awsServer = settings.tls
+    ? createHttpsServer({ ...settings.tls }, handleAws)
+    : createHttpServer(handleAws);
   awsServer.keepAliveTimeout = 65_000;
   const consoleApp = createConsoleServer({
     warehouse,
@@ -148,7 +167,8 @@ export async function startServer(
   const awsPort = await listen(awsServer, settings.awsPort, settings.host);
   await consoleApp.listen({ port: settings.consolePort, host: settings.host });
   const consoleAddress = consoleApp.server.address();
-  const consolePort = typeof consoleAddress === 'object' && consoleAddress ? consoleAddress.port : settings.consolePort;
+  const consolePort =
+    typeof consoleAddress === 'object' && consoleAddress ? consoleAddress.port : settings.consolePort;
   const scheme = settings.tls ? 'https' : 'http';
   const hostPart = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
   const urls = {

@@ -17,7 +17,10 @@ export const configFileSchema = z
     sqlPort: z.number().int().min(0).max(65535).optional(),
     consolePort: z.number().int().min(0).max(65535).optional(),
     region: z.string().optional(),
-    accountId: z.string().regex(/^\d{12}$/).optional(),
+    accountId: z
+      .string()
+      .regex(/^\d{12}$/)
+      .optional(),
     accessKeys: z.array(accessKey).optional(),
     tls: z.object({ certFile: z.string(), keyFile: z.string() }).optional(),
     metricsToken: z.string().min(16).optional(),
@@ -30,7 +33,10 @@ export const configFileSchema = z
       .strict()
       .optional(),
     log: z
-      .object({ maxBytes: z.number().int().positive().optional(), maxPendingBytes: z.number().int().positive().optional() })
+      .object({
+        maxBytes: z.number().int().positive().optional(),
+        maxPendingBytes: z.number().int().positive().optional(),
+      })
       .strict()
       .optional(),
     deliveryStreams: z.array(z.record(z.string(), z.unknown())).optional(),
@@ -73,7 +79,8 @@ export interface ServerFlags {
 function port(value: string | undefined, name: string): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`${name} must be a port number, not '${value}'.`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new Error(`${name} must be a port number, not '${value}'.`);
   return n;
 }
 
@@ -99,7 +106,10 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /** Resolves the settings from flags, environment and config file. */
-export async function resolveSettings(flags: ServerFlags, env: NodeJS.ProcessEnv = process.env): Promise<ServerSettings> {
+export async function resolveSettings(
+  flags: ServerFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ServerSettings> {
   const file = flags.config ? await readConfigFile(flags.config) : ({} as ConfigFile);
   const envKeys =
     env.SLUICE_ACCESS_KEY_ID && env.SLUICE_SECRET_ACCESS_KEY
@@ -112,8 +122,16 @@ export async function resolveSettings(flags: ServerFlags, env: NodeJS.ProcessEnv
   return {
     dataDir: flags.dataDir ?? env.SLUICE_DATA_DIR ?? file.dataDir ?? './.sluice',
     host: flags.host ?? env.SLUICE_HOST ?? file.host ?? '127.0.0.1',
-    awsPort: port(flags.awsPort, '--aws-port') ?? port(env.SLUICE_AWS_PORT, 'SLUICE_AWS_PORT') ?? file.awsPort ?? 4566,
-    sqlPort: port(flags.sqlPort, '--sql-port') ?? port(env.SLUICE_SQL_PORT, 'SLUICE_SQL_PORT') ?? file.sqlPort ?? 5439,
+    awsPort:
+      port(flags.awsPort, '--aws-port') ??
+      port(env.SLUICE_AWS_PORT, 'SLUICE_AWS_PORT') ??
+      file.awsPort ??
+      4566,
+    sqlPort:
+      port(flags.sqlPort, '--sql-port') ??
+      port(env.SLUICE_SQL_PORT, 'SLUICE_SQL_PORT') ??
+      file.sqlPort ??
+      5439,
     consolePort:
       port(flags.consolePort, '--console-port') ??
       port(env.SLUICE_CONSOLE_PORT, 'SLUICE_CONSOLE_PORT') ??

@@ -25,7 +25,8 @@ function csvField(value: unknown): string {
 /** The psql command tag of a result without rows. */
 function tag(result: ApiResult): string {
   if (result.command === 'INSERT') return `INSERT 0 ${result.rowCount}`;
-  if (['UPDATE', 'DELETE', 'COPY', 'MERGE'].includes(result.command)) return `${result.command} ${result.rowCount}`;
+  if (['UPDATE', 'DELETE', 'COPY', 'MERGE'].includes(result.command))
+    return `${result.command} ${result.rowCount}`;
   return result.command;
 }
 
@@ -50,12 +51,16 @@ export function printResults(
       continue;
     }
     const cells = result.rows.map((row) => row.map(text));
-    const widths = result.columns.map((c, i) => Math.max(c.name.length, ...cells.map((r) => (r[i] ?? '').length)));
+    const widths = result.columns.map((c, i) =>
+      Math.max(c.name.length, ...cells.map((r) => (r[i] ?? '').length)),
+    );
     const numeric = result.columns.map((c) => /int|numeric|real|double|float|decimal/.test(c.type));
     write(` ${result.columns.map((c, i) => c.name.padEnd(widths[i]!)).join(' | ')}\n`);
     write(`${widths.map((w) => '-'.repeat(w + 2)).join('+')}\n`);
     for (const row of cells) {
-      write(` ${row.map((v, i) => (numeric[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join(' | ')}\n`);
+      write(
+        ` ${row.map((v, i) => (numeric[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join(' | ')}\n`,
+      );
     }
     write(`(${result.rowCount} row${result.rowCount === 1 ? '' : 's'})\n\n`);
   }

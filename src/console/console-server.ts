@@ -83,7 +83,11 @@ export function createConsoleServer(options: ConsoleServerOptions): FastifyInsta
     await reply
       .code(401)
       .header('www-authenticate', 'Basic realm="sluice", charset="UTF-8"')
-      .send({ error: { message: 'Authentication required: the warehouse user and password (HTTP Basic) or a bearer token.' } });
+      .send({
+        error: {
+          message: 'Authentication required: the warehouse user and password (HTTP Basic) or a bearer token.',
+        },
+      });
     return undefined;
   }
 
@@ -96,7 +100,10 @@ export function createConsoleServer(options: ConsoleServerOptions): FastifyInsta
     const token = options.metricsToken;
     const header = request.headers.authorization ?? '';
     const allowed = isLoopback(request.socket.remoteAddress) || (!!token && header === `Bearer ${token}`);
-    if (!allowed) return reply.code(403).send('Metrics are open on loopback only unless a metrics token is configured.\n');
+    if (!allowed)
+      return reply
+        .code(403)
+        .send('Metrics are open on loopback only unless a metrics token is configured.\n');
     return reply
       .header('content-type', options.metrics.registry.contentType)
       .send(await options.metrics.registry.metrics());
@@ -114,7 +121,9 @@ export function createConsoleServer(options: ConsoleServerOptions): FastifyInsta
     const body = request.body as { sql?: unknown } | string | undefined;
     const sql = typeof body === 'string' ? body : typeof body?.sql === 'string' ? body.sql : undefined;
     if (sql === undefined || sql.trim() === '') {
-      return reply.code(400).send({ error: { message: 'Send the SQL as {"sql": "..."} or as text/plain.', sqlstate: '42601' } });
+      return reply
+        .code(400)
+        .send({ error: { message: 'Send the SQL as {"sql": "..."} or as text/plain.', sqlstate: '42601' } });
     }
     const session = await options.warehouse.openSession(user);
     try {
@@ -128,7 +137,9 @@ export function createConsoleServer(options: ConsoleServerOptions): FastifyInsta
             message: error.message,
             sqlstate: error.sqlstate,
             ...(error.options.position !== undefined ? { position: error.options.position } : {}),
-            ...(error.options.statementIndex !== undefined ? { statementIndex: error.options.statementIndex } : {}),
+            ...(error.options.statementIndex !== undefined
+              ? { statementIndex: error.options.statementIndex }
+              : {}),
             ...(error.options.detail ? { detail: error.options.detail } : {}),
             ...(error.options.hint ? { hint: error.options.hint } : {}),
           },
@@ -178,7 +189,8 @@ export function createConsoleServer(options: ConsoleServerOptions): FastifyInsta
       return reply.code(status).send({ error: { type: error.kind, message: error.message } });
     }
     const status = (error as { statusCode?: number }).statusCode;
-    if (status && status < 500) return reply.code(status).send({ error: { message: (error as Error).message } });
+    if (status && status < 500)
+      return reply.code(status).send({ error: { message: (error as Error).message } });
     options.logger.error({ err: error }, 'Console API request failed.');
     return reply.code(500).send({ error: { message: 'Internal error.' } });
   });

@@ -8,7 +8,11 @@ const redshift = {
   RedshiftDestinationConfiguration: {
     RoleARN: 'arn:aws:iam::000000000000:role/r',
     ClusterJDBCURL: 'jdbc:redshift://127.0.0.1:5439/dev',
-    CopyCommand: { DataTableName: 'sensor.message', DataTableColumns: 'guid, ts, temp', CopyOptions: "JSON 'auto' GZIP" },
+    CopyCommand: {
+      DataTableName: 'sensor.message',
+      DataTableColumns: 'guid, ts, temp',
+      CopyOptions: "JSON 'auto' GZIP",
+    },
     Username: 'awsuser',
     Password: 'secret-password',
     S3Configuration: {
@@ -60,8 +64,16 @@ describe('delivery stream configuration', () => {
   });
 
   test('a stream name outside the pattern and a missing destination are refused', () => {
-    assertRejects(() => validateCreate({ ...redshift, DeliveryStreamName: 'bad name' }, 0), 'InvalidArgument', /\[a-zA-Z0-9_.-\]\+/);
-    assertRejects(() => validateCreate({ DeliveryStreamName: 'x' }, 0), 'InvalidArgument', /destination configuration is required/);
+    assertRejects(
+      () => validateCreate({ ...redshift, DeliveryStreamName: 'bad name' }, 0),
+      'InvalidArgument',
+      /\[a-zA-Z0-9_.-\]\+/,
+    );
+    assertRejects(
+      () => validateCreate({ DeliveryStreamName: 'x' }, 0),
+      'InvalidArgument',
+      /destination configuration is required/,
+    );
   });
 
   test('UpdateDestination merges into the same destination type and bumps the version', () => {
@@ -72,7 +84,10 @@ describe('delivery stream configuration', () => {
         DeliveryStreamName: stream.name,
         CurrentDeliveryStreamVersionId: '1',
         DestinationId: 'destinationId-000000000001',
-        RedshiftDestinationUpdate: { CopyCommand: { DataTableName: 'sensor.message2' }, S3Update: { Prefix: 'other/' } },
+        RedshiftDestinationUpdate: {
+          CopyCommand: { DataTableName: 'sensor.message2' },
+          S3Update: { Prefix: 'other/' },
+        },
       },
       1,
     );
@@ -83,7 +98,16 @@ describe('delivery stream configuration', () => {
     assert.equal(next.redshift?.S3Configuration.CompressionFormat, 'GZIP');
     assertRejects(
       () =>
-        applyUpdate(next, { DeliveryStreamName: stream.name, CurrentDeliveryStreamVersionId: '1', DestinationId: 'destinationId-000000000001', S3DestinationUpdate: {} }, 2),
+        applyUpdate(
+          next,
+          {
+            DeliveryStreamName: stream.name,
+            CurrentDeliveryStreamVersionId: '1',
+            DestinationId: 'destinationId-000000000001',
+            S3DestinationUpdate: {},
+          },
+          2,
+        ),
       'ConcurrentModification',
       /does not match/,
     );

@@ -54,7 +54,9 @@ const processing = z
         z
           .object({
             Type: z.string(),
-            Parameters: z.array(z.object({ ParameterName: z.string(), ParameterValue: z.string() })).optional(),
+            Parameters: z
+              .array(z.object({ ParameterName: z.string(), ParameterValue: z.string() }))
+              .optional(),
           })
           .loose(),
       )
@@ -65,7 +67,9 @@ const processing = z
 const s3Config = z
   .object({
     RoleARN: z.string().min(1).max(512).optional(),
-    BucketARN: z.string().regex(/^arn:[^:]*:s3:::[^/]+$/, 'Member must satisfy regular expression pattern: arn:.*:s3:::.+'),
+    BucketARN: z
+      .string()
+      .regex(/^arn:[^:]*:s3:::[^/]+$/, 'Member must satisfy regular expression pattern: arn:.*:s3:::.+'),
     Prefix: z.string().max(1024).optional(),
     ErrorOutputPrefix: z.string().max(1024).optional(),
     BufferingHints: bufferingHints.optional(),
@@ -108,7 +112,9 @@ const createInput = z
       .min(1)
       .max(64)
       .regex(/^[a-zA-Z0-9_.-]+$/, 'Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+'),
-    DeliveryStreamType: z.enum(['DirectPut', 'KinesisStreamAsSource', 'MSKAsSource', 'DatabaseAsSource']).optional(),
+    DeliveryStreamType: z
+      .enum(['DirectPut', 'KinesisStreamAsSource', 'MSKAsSource', 'DatabaseAsSource'])
+      .optional(),
     S3DestinationConfiguration: s3Config.optional(),
     ExtendedS3DestinationConfiguration: s3Config.optional(),
     RedshiftDestinationConfiguration: redshiftConfig.optional(),
@@ -123,21 +129,26 @@ function validationMessage(error: z.ZodError, input: unknown): string {
   const path = issue.path.map(String);
   let value: unknown = input;
   for (const part of issue.path) {
-    value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[part] : undefined;
+    value =
+      value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[part] : undefined;
   }
   const at = path.map((p, i) => (i === 0 ? p.charAt(0).toLowerCase() + p.slice(1) : p)).join('.');
   let constraint = issue.message;
-  if (issue.code === 'too_big') constraint = `Member must have ${issue.origin === 'string' ? 'length' : 'value'} less than or equal to ${String(issue.maximum)}`;
-  if (issue.code === 'too_small') constraint = `Member must have ${issue.origin === 'string' ? 'length' : 'value'} greater than or equal to ${String(issue.minimum)}`;
+  if (issue.code === 'too_big')
+    constraint = `Member must have ${issue.origin === 'string' ? 'length' : 'value'} less than or equal to ${String(issue.maximum)}`;
+  if (issue.code === 'too_small')
+    constraint = `Member must have ${issue.origin === 'string' ? 'length' : 'value'} greater than or equal to ${String(issue.minimum)}`;
   if (issue.code === 'invalid_type' && value === undefined) constraint = 'Member must not be null';
-  if (issue.code === 'invalid_value') constraint = `Member must satisfy enum value set: [${issue.values.map(String).join(', ')}]`;
+  if (issue.code === 'invalid_value')
+    constraint = `Member must satisfy enum value set: [${issue.values.map(String).join(', ')}]`;
   return `1 validation error detected: Value '${value === undefined ? 'null' : String(value)}' at '${at}' failed to satisfy constraint: ${constraint}`;
 }
 
 /** Parses with zod and throws InvalidArgument in Firehose's wording. */
 function parse<T>(schema: z.ZodType<T>, input: unknown): T {
   const result = schema.safeParse(input);
-  if (!result.success) throw new DeliveryStreamError('InvalidArgument', validationMessage(result.error, input));
+  if (!result.success)
+    throw new DeliveryStreamError('InvalidArgument', validationMessage(result.error, input));
   return result.data;
 }
 
@@ -183,10 +194,16 @@ function checkS3(s3: S3DestinationConfiguration, where: string, redshift: boolea
   }
   const prefix = parsePrefix(s3.Prefix ?? '', false);
   if (redshift && prefix.hasExpressions) {
-    throw new DeliveryStreamError('InvalidArgument', `${where}.Prefix must not contain expressions for a Redshift destination.`);
+    throw new DeliveryStreamError(
+      'InvalidArgument',
+      `${where}.Prefix must not contain expressions for a Redshift destination.`,
+    );
   }
   if (redshift && s3.ErrorOutputPrefix !== undefined && s3.ErrorOutputPrefix !== '') {
-    throw new DeliveryStreamError('InvalidArgument', `${where}.ErrorOutputPrefix must be null for a Redshift destination.`);
+    throw new DeliveryStreamError(
+      'InvalidArgument',
+      `${where}.ErrorOutputPrefix must be null for a Redshift destination.`,
+    );
   }
   if (s3.ErrorOutputPrefix) {
     const errorPrefix = parsePrefix(s3.ErrorOutputPrefix, true);
@@ -197,7 +214,10 @@ function checkS3(s3: S3DestinationConfiguration, where: string, redshift: boolea
       );
     }
   } else if (prefix.hasExpressions) {
-    throw new DeliveryStreamError('InvalidArgument', 'ErrorOutputPrefix cannot be null when Prefix contains expressions.');
+    throw new DeliveryStreamError(
+      'InvalidArgument',
+      'ErrorOutputPrefix cannot be null when Prefix contains expressions.',
+    );
   }
   const hints = s3.BufferingHints;
   if (hints && (hints.SizeInMBs === undefined) !== (hints.IntervalInSeconds === undefined)) {
@@ -227,7 +247,10 @@ export function validateCreate(input: unknown, nowMs: number): StoredStream {
   }
   const type = parsed.DeliveryStreamType ?? 'DirectPut';
   if (type !== 'DirectPut') {
-    throw new DeliveryStreamError('InvalidArgument', `DeliveryStreamType ${type} is not supported by Sluice; use DirectPut.`);
+    throw new DeliveryStreamError(
+      'InvalidArgument',
+      `DeliveryStreamType ${type} is not supported by Sluice; use DirectPut.`,
+    );
   }
   const redshift = parsed.RedshiftDestinationConfiguration;
   const s3 = parsed.ExtendedS3DestinationConfiguration ?? parsed.S3DestinationConfiguration;
@@ -256,7 +279,11 @@ function defined<T extends object>(value: T | undefined): Partial<T> {
 }
 
 /** Applies an UpdateDestination request (merge rule of the API reference) and returns the new stream. */
-export function applyUpdate(stream: StoredStream, input: UpdateDestinationInput, nowMs: number): StoredStream {
+export function applyUpdate(
+  stream: StoredStream,
+  input: UpdateDestinationInput,
+  nowMs: number,
+): StoredStream {
   if (input.CurrentDeliveryStreamVersionId !== String(stream.version)) {
     throw new DeliveryStreamError(
       'ConcurrentModification',
@@ -264,7 +291,10 @@ export function applyUpdate(stream: StoredStream, input: UpdateDestinationInput,
     );
   }
   if (input.DestinationId !== DESTINATION_ID) {
-    throw new DeliveryStreamError('InvalidArgument', `Destination ${input.DestinationId} not found in stream ${stream.name}.`);
+    throw new DeliveryStreamError(
+      'InvalidArgument',
+      `Destination ${input.DestinationId} not found in stream ${stream.name}.`,
+    );
   }
   const s3Update = input.ExtendedS3DestinationUpdate ?? input.S3DestinationUpdate;
   const redshiftUpdate = input.RedshiftDestinationUpdate;
@@ -276,7 +306,10 @@ export function applyUpdate(stream: StoredStream, input: UpdateDestinationInput,
       ? {
           ...base,
           ...defined(rest),
-          CopyCommand: { ...base.CopyCommand, ...defined(rest.CopyCommand as Partial<CopyCommand> | undefined) },
+          CopyCommand: {
+            ...base.CopyCommand,
+            ...defined(rest.CopyCommand as Partial<CopyCommand> | undefined),
+          },
           S3Configuration: { ...base.S3Configuration, ...defined(S3Update) },
         }
       : { ...rest, S3Configuration: S3Update };

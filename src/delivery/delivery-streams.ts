@@ -131,7 +131,10 @@ export async function createDeliveryStreams(options: DeliveryStreamsOptions): Pr
       log,
       metrics,
       errors: [],
-      recordIdPrefix: createHash('sha256').update(`${config.name}\0${config.createdMs}`).digest('base64url').slice(0, 40),
+      recordIdPrefix: createHash('sha256')
+        .update(`${config.name}\0${config.createdMs}`)
+        .digest('base64url')
+        .slice(0, 40),
       worker: (worker = new DestinationWorker({
         statePath: join(dir, `${DESTINATION_ID.replace('destinationId', 'destination')}.json`),
         log,
@@ -146,7 +149,9 @@ export async function createDeliveryStreams(options: DeliveryStreamsOptions): Pr
           if (open.errors.length > MAX_ERRORS_KEPT) open.errors.shift();
         },
         onCommitted: (next) => {
-          void log.release(next).catch((error: unknown) => logger.warn({ err: error }, 'Could not reclaim log space.'));
+          void log
+            .release(next)
+            .catch((error: unknown) => logger.warn({ err: error }, 'Could not reclaim log space.'));
           if (open.config.status === 'DELETING' && worker!.caughtUp()) void finishDelete(open);
         },
       })),
@@ -166,7 +171,10 @@ export async function createDeliveryStreams(options: DeliveryStreamsOptions): Pr
     await stream.log.close();
     options.metrics.remove(stream.config.name);
     await rm(stream.dir, { recursive: true, force: true });
-    options.logger.info({ stream: stream.config.name }, 'Deleted delivery stream after delivering its records.');
+    options.logger.info(
+      { stream: stream.config.name },
+      'Deleted delivery stream after delivering its records.',
+    );
   }
 
   // Recovery: open every stream found on disk.
@@ -174,12 +182,15 @@ export async function createDeliveryStreams(options: DeliveryStreamsOptions): Pr
     if (!entry.isDirectory()) continue;
     let config: StoredStream;
     try {
-      config = JSON.parse(await readFile(join(options.dir, entry.name, 'stream.json'), 'utf8')) as StoredStream;
+      config = JSON.parse(
+        await readFile(join(options.dir, entry.name, 'stream.json'), 'utf8'),
+      ) as StoredStream;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw error;
     }
-    if (config.format !== 1) throw new Error(`Stream ${entry.name} has unknown format ${String(config.format)}.`);
+    if (config.format !== 1)
+      throw new Error(`Stream ${entry.name} has unknown format ${String(config.format)}.`);
     streams.set(config.name, await open(config));
   }
 
@@ -187,10 +198,16 @@ export async function createDeliveryStreams(options: DeliveryStreamsOptions): Pr
     async create(input) {
       const config = validateCreate(input, Date.now());
       if (streams.has(config.name)) {
-        throw new DeliveryStreamError('ResourceInUse', `Firehose ${config.name} under account ${accountId} already exists.`);
+        throw new DeliveryStreamError(
+          'ResourceInUse',
+          `Firehose ${config.name} under account ${accountId} already exists.`,
+        );
       }
       if (streams.size >= (options.maxStreams ?? 5000)) {
-        throw new DeliveryStreamError('LimitExceeded', `You have already reached the limit of ${options.maxStreams ?? 5000} Firehose streams.`);
+        throw new DeliveryStreamError(
+          'LimitExceeded',
+          `You have already reached the limit of ${options.maxStreams ?? 5000} Firehose streams.`,
+        );
       }
       const dir = join(options.dir, config.name);
       await rm(dir, { recursive: true, force: true });
@@ -301,13 +318,18 @@ export async function createDeliveryStreams(options: DeliveryStreamsOptions): Pr
         if (same) continue;
         existing.config = {
           ...existing.config,
-          ...(fresh.redshift ? { redshift: fresh.redshift, s3: undefined } : { s3: fresh.s3, redshift: undefined }),
+          ...(fresh.redshift
+            ? { redshift: fresh.redshift, s3: undefined }
+            : { s3: fresh.s3, redshift: undefined }),
           tags: fresh.tags.length ? fresh.tags : existing.config.tags,
           version: existing.config.version + 1,
           updatedMs: Date.now(),
         };
         await save(existing);
-        options.logger.info({ stream: input.DeliveryStreamName }, 'Applied the config file to delivery stream.');
+        options.logger.info(
+          { stream: input.DeliveryStreamName },
+          'Applied the config file to delivery stream.',
+        );
       }
     },
 
@@ -329,7 +351,10 @@ export async function createDeliveryStreams(options: DeliveryStreamsOptions): Pr
       const stream = get(name);
       const redshift = stream.config.redshift;
       if (!redshift) {
-        throw new DeliveryStreamError('InvalidArgument', `Firehose ${name} has no Redshift destination to redeliver to.`);
+        throw new DeliveryStreamError(
+          'InvalidArgument',
+          `Firehose ${name} has no Redshift destination to redeliver to.`,
+        );
       }
       const bucket = redshift.S3Configuration.BucketARN.split(':').pop()!;
       const prefix = redshift.S3Configuration.Prefix ?? '';
@@ -386,9 +411,15 @@ export async function createDeliveryStreams(options: DeliveryStreamsOptions): Pr
     const meta = info.metadata ?? {};
     const first = Number(meta['sluice-first-offset']);
     const last = Number(meta['sluice-last-offset']);
-    const copyText = meta['sluice-copy'] ? Buffer.from(meta['sluice-copy'], 'base64').toString('utf8') : undefined;
+    const copyText = meta['sluice-copy']
+      ? Buffer.from(meta['sluice-copy'], 'base64').toString('utf8')
+      : undefined;
     if (!Number.isInteger(first) || !Number.isInteger(last) || !copyText) {
-      return { manifest: url, outcome: 'failed', error: `Manifest ${url} was not written by a Sluice delivery stream.` };
+      return {
+        manifest: url,
+        outcome: 'failed',
+        error: `Manifest ${url} was not written by a Sluice delivery stream.`,
+      };
     }
     // The failed manifest is loaded itself; its entries name the batch's data object.
     const copy = copyText.replace(/FROM '[^']*'/, `FROM '${url}'`);
@@ -398,7 +429,12 @@ export async function createDeliveryStreams(options: DeliveryStreamsOptions): Pr
         throw new Error(`Password authentication failed for user "${redshift.Username ?? ''}".`);
       }
       const result = await options.warehouse.loadBatch({
-        ledger: { stream: stream.config.name, destinationId: DESTINATION_ID, firstOffset: first, lastOffset: last },
+        ledger: {
+          stream: stream.config.name,
+          destinationId: DESTINATION_ID,
+          firstOffset: first,
+          lastOffset: last,
+        },
         copy,
         user: redshift.Username ?? '',
         rejectBadRecords: true,
@@ -408,8 +444,15 @@ export async function createDeliveryStreams(options: DeliveryStreamsOptions): Pr
       } catch (error) {
         if (!(error instanceof LakeError)) throw error;
       }
-      options.logger.info({ stream: stream.config.name, manifest: url, rows: result.rowsLoaded }, 'Redelivered a failed manifest.');
-      return { manifest: url, outcome: result.alreadyLoaded ? 'already-loaded' : 'loaded', rows: result.rowsLoaded };
+      options.logger.info(
+        { stream: stream.config.name, manifest: url, rows: result.rowsLoaded },
+        'Redelivered a failed manifest.',
+      );
+      return {
+        manifest: url,
+        outcome: result.alreadyLoaded ? 'already-loaded' : 'loaded',
+        rows: result.rowsLoaded,
+      };
     } catch (error) {
       const message = `${redshiftErrorCode(error)}: ${(error as Error).message}`;
       return { manifest: url, outcome: 'failed', error: message };

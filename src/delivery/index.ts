@@ -103,11 +103,10 @@ export interface DeliveryStreams {
   /** The DescribeDeliveryStream `DeliveryStreamDescription` object. */
   describe(name: string): Record<string, unknown>;
   /** ListDeliveryStreams output. */
-  list(options: {
-    readonly limit?: number;
-    readonly exclusiveStartName?: string;
-    readonly type?: string;
-  }): { DeliveryStreamNames: string[]; HasMoreDeliveryStreams: boolean };
+  list(options: { readonly limit?: number; readonly exclusiveStartName?: string; readonly type?: string }): {
+    DeliveryStreamNames: string[];
+    HasMoreDeliveryStreams: boolean;
+  };
   /** Stops accepting records now; removes the stream once its acknowledged records are delivered. */
   delete(name: string): Promise<void>;
   /** UpdateDestination. */

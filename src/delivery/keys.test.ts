@@ -26,7 +26,10 @@ describe('lake keys', () => {
   test('the same batch always gets the same key, and another batch another key', () => {
     const prefix = parsePrefix('p/!{firehose:random-string}/', false);
     assert.equal(objectKey(prefix, batch, true), objectKey(prefix, batch, true));
-    assert.notEqual(objectKey(prefix, batch, true), objectKey(prefix, { ...batch, firstOffset: 200, lastOffset: 250 }, true));
+    assert.notEqual(
+      objectKey(prefix, batch, true),
+      objectKey(prefix, { ...batch, firstOffset: 200, lastOffset: 250 }, true),
+    );
     assert.notEqual(batchId(batch), batchId({ ...batch, lastOffset: 198 }));
   });
 
@@ -36,12 +39,18 @@ describe('lake keys', () => {
       'message/manifests/2026/11/25/07/redshift-delivery-stream-2026-11-25-07-05-09-00000000-0000-0064-0000-0000000000c7',
     );
     assert.match(manifestKey('message/', batch, true), /^message\/errors\/manifests\/2026\/11\/25\/07\//);
-    assert.match(rejectedRecordsKey('message/', batch), /^message\/errors\/records\/2026\/11\/25\/07\/redshift-delivery-stream-1-/);
+    assert.match(
+      rejectedRecordsKey('message/', batch),
+      /^message\/errors\/records\/2026\/11\/25\/07\/redshift-delivery-stream-1-/,
+    );
   });
 
   test('timestamp expressions use the oldest arrival time in UTC and quoted text is literal', () => {
-    const prefix = parsePrefix("year=!{timestamp:yyyy}/month=!{timestamp:MM}/'x'!{timestamp:'at'HH:mm}/", false);
-    assert.equal(evaluatePrefix(prefix, batch), 'year=2026/month=11/\'x\'at07:05/');
+    const prefix = parsePrefix(
+      "year=!{timestamp:yyyy}/month=!{timestamp:MM}/'x'!{timestamp:'at'HH:mm}/",
+      false,
+    );
+    assert.equal(evaluatePrefix(prefix, batch), "year=2026/month=11/'x'at07:05/");
   });
 
   test('a prefix without a timestamp expression gets yyyy/MM/dd/HH/ appended', () => {

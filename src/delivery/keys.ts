@@ -45,12 +45,19 @@ function parsePattern(pattern: string): FormatToken[] {
     const c = pattern[i]!;
     if (c === "'") {
       const end = pattern.indexOf("'", i + 1);
-      if (end < 0) throw new DeliveryStreamError('InvalidArgument', `Unterminated quote in timestamp pattern '${pattern}'.`);
+      if (end < 0)
+        throw new DeliveryStreamError(
+          'InvalidArgument',
+          `Unterminated quote in timestamp pattern '${pattern}'.`,
+        );
       tokens.push({ literal: end === i + 1 ? "'" : pattern.slice(i + 1, end) });
       i = end + 1;
     } else if (/[A-Za-z]/.test(c)) {
       if (!FIELDS.has(c)) {
-        throw new DeliveryStreamError('InvalidArgument', `Unsupported field '${c}' in timestamp pattern '${pattern}'.`);
+        throw new DeliveryStreamError(
+          'InvalidArgument',
+          `Unsupported field '${c}' in timestamp pattern '${pattern}'.`,
+        );
       }
       let j = i;
       while (pattern[j] === c) j++;
@@ -78,7 +85,8 @@ export function parsePrefix(prefix: string, isErrorPrefix: boolean): ParsedPrefi
     }
     if (start > 0) parts.push({ kind: 'text', text: rest.slice(0, start) });
     const end = rest.indexOf('}', start);
-    if (end < 0) throw new DeliveryStreamError('InvalidArgument', `Unterminated expression in prefix '${prefix}'.`);
+    if (end < 0)
+      throw new DeliveryStreamError('InvalidArgument', `Unterminated expression in prefix '${prefix}'.`);
     const expr = rest.slice(start + 2, end);
     const colon = expr.indexOf(':');
     const namespace = colon < 0 ? expr : expr.slice(0, colon);
@@ -90,12 +98,18 @@ export function parsePrefix(prefix: string, isErrorPrefix: boolean): ParsedPrefi
       parts.push({ kind: 'random' });
     } else if (namespace === 'firehose' && value === 'error-output-type') {
       if (!isErrorPrefix) {
-        throw new DeliveryStreamError('InvalidArgument', '!{firehose:error-output-type} is allowed only in ErrorOutputPrefix.');
+        throw new DeliveryStreamError(
+          'InvalidArgument',
+          '!{firehose:error-output-type} is allowed only in ErrorOutputPrefix.',
+        );
       }
       parts.push({ kind: 'error-output-type' });
       hasErrorOutputType = true;
     } else {
-      throw new DeliveryStreamError('InvalidArgument', `Unsupported expression !{${expr}} in prefix '${prefix}'.`);
+      throw new DeliveryStreamError(
+        'InvalidArgument',
+        `Unsupported expression !{${expr}} in prefix '${prefix}'.`,
+      );
     }
     rest = rest.slice(end + 1);
   }
@@ -115,7 +129,8 @@ function formatTimestamp(tokens: readonly FormatToken[], date: Date): string {
     switch (token.field) {
       case 'y':
       case 'u':
-        out += token.width === 2 ? pad(date.getUTCFullYear() % 100, 2) : pad(date.getUTCFullYear(), token.width);
+        out +=
+          token.width === 2 ? pad(date.getUTCFullYear() % 100, 2) : pad(date.getUTCFullYear(), token.width);
         break;
       case 'M':
         out += pad(date.getUTCMonth() + 1, token.width);
@@ -157,14 +172,16 @@ export interface BatchIdentity {
  * batch so that a rewritten batch gets the same key.
  */
 function randomString(batch: BatchIdentity, use: number): string {
-  const hex = createHash('sha256')
-    .update(`${batch.stream}\0${batch.firstOffset}\0${use}`)
-    .digest('hex');
+  const hex = createHash('sha256').update(`${batch.stream}\0${batch.firstOffset}\0${use}`).digest('hex');
   return `${hex.slice(0, 6)}-${hex.slice(6, 10)}`;
 }
 
 /** Evaluates a prefix for a batch; appends `yyyy/MM/dd/HH/` when it has no timestamp expression. */
-export function evaluatePrefix(prefix: ParsedPrefix, batch: BatchIdentity, errorOutputType = 'processing-failed'): string {
+export function evaluatePrefix(
+  prefix: ParsedPrefix,
+  batch: BatchIdentity,
+  errorOutputType = 'processing-failed',
+): string {
   const date = new Date(batch.oldestArrivalMs);
   let out = '';
   let uses = 0;

@@ -121,7 +121,11 @@ export class StreamMetrics {
   /** Counts one attempt to write an object to the lake. */
   s3Delivery(success: boolean, records: number, bytes: number): void {
     this.record('DeliveryToS3.Success', success ? 1 : 0);
-    this.registry.deliveryAttempts.inc({ stream: this.stream, destination: 's3', outcome: success ? 'success' : 'failure' });
+    this.registry.deliveryAttempts.inc({
+      stream: this.stream,
+      destination: 's3',
+      outcome: success ? 'success' : 'failure',
+    });
     if (!success) return;
     this.record('DeliveryToS3.Records', records);
     this.record('DeliveryToS3.Bytes', bytes);

@@ -19,7 +19,15 @@ import { formatS3Url } from '../lake/index.ts';
 import type { RejectedRecord, Warehouse } from '../warehouse/index.ts';
 import type { Logger } from '../util/logger.ts';
 import { writeFileAtomic } from '../util/fs.ts';
-import { bucketOf, delimiterOf, hintsOf, parseJdbcUrl, s3Of, DESTINATION_ID, type StoredStream } from './config.ts';
+import {
+  bucketOf,
+  delimiterOf,
+  hintsOf,
+  parseJdbcUrl,
+  s3Of,
+  DESTINATION_ID,
+  type StoredStream,
+} from './config.ts';
 import { manifestKey, objectKey, parsePrefix, rejectedRecordsKey, type BatchIdentity } from './keys.ts';
 import type { StreamMetrics } from './metrics.ts';
 
@@ -227,11 +235,16 @@ export class DestinationWorker {
   }
 
   /** Sleeps until a record at `offset` is durable, the deadline passes, a flush is asked, or stop. */
-  private async waitForData(offset: number, deadlineMs: number | undefined, signal: AbortSignal): Promise<void> {
+  private async waitForData(
+    offset: number,
+    deadlineMs: number | undefined,
+    signal: AbortSignal,
+  ): Promise<void> {
     const waiter = new AbortController();
     const onAbort = (): void => waiter.abort();
     signal.addEventListener('abort', onAbort, { once: true });
-    const timer = deadlineMs === undefined ? undefined : setTimeout(onAbort, Math.max(0, deadlineMs - Date.now()));
+    const timer =
+      deadlineMs === undefined ? undefined : setTimeout(onAbort, Math.max(0, deadlineMs - Date.now()));
     this.wake = onAbort;
     try {
       await this.options.log.waitFor(offset, waiter.signal);
@@ -284,7 +297,15 @@ export class DestinationWorker {
     }
 
     if (stream.redshift) {
-      const delivered = await this.copyToWarehouse(stream, bucket, key, batch, batchRecords, rawBytes, signal);
+      const delivered = await this.copyToWarehouse(
+        stream,
+        bucket,
+        key,
+        batch,
+        batchRecords,
+        rawBytes,
+        signal,
+      );
       if (!delivered) return;
     }
     // MUST: the state moves past the batch only after its destination committed it.
@@ -306,7 +327,11 @@ export class DestinationWorker {
     return out;
   }
 
-  private async encode(records: readonly LogRecord[], stream: StoredStream, gzipped: boolean): Promise<Buffer> {
+  private async encode(
+    records: readonly LogRecord[],
+    stream: StoredStream,
+    gzipped: boolean,
+  ): Promise<Buffer> {
     const delimiter = delimiterOf(stream);
     const parts: Buffer[] = [];
     for (const record of records) {
@@ -335,14 +360,18 @@ export class DestinationWorker {
     const prefix = redshift.S3Configuration.Prefix ?? '';
     const manifest = manifestKey(prefix, batch, false);
     const manifestUrl = formatS3Url(bucket, manifest);
-    const manifestBody = Buffer.from(JSON.stringify({ entries: [{ url: formatS3Url(bucket, key), mandatory: true }] }));
+    const manifestBody = Buffer.from(
+      JSON.stringify({ entries: [{ url: formatS3Url(bucket, key), mandatory: true }] }),
+    );
     const copy = buildCopy(stream, manifestUrl);
     const retryMs = (redshift.RetryOptions?.DurationInSeconds ?? 3600) * 1000;
     const count = records.length;
     let backoffMs = 500;
     for (;;) {
       try {
-        await this.options.objectStore.putObject(bucket, manifest, manifestBody, { contentType: 'application/json' });
+        await this.options.objectStore.putObject(bucket, manifest, manifestBody, {
+          contentType: 'application/json',
+        });
         const user = await this.checkTarget(stream);
         const result = await this.options.warehouse.loadBatch({
           ledger: {
@@ -392,11 +421,17 @@ export class DestinationWorker {
       );
     }
     if (target.database !== 'dev') {
-      throw new DeliveryFailure('Redshift.DatabaseNotFound', `Database "${target.database}" does not exist; the warehouse holds "dev".`);
+      throw new DeliveryFailure(
+        'Redshift.DatabaseNotFound',
+        `Database "${target.database}" does not exist; the warehouse holds "dev".`,
+      );
     }
     const user = redshift.Username ?? '';
     if (!(await this.options.warehouse.authenticate(user, redshift.Password ?? ''))) {
-      throw new DeliveryFailure('Redshift.AuthenticationFailed', `Password authentication failed for user "${user}".`);
+      throw new DeliveryFailure(
+        'Redshift.AuthenticationFailed',
+        `Password authentication failed for user "${user}".`,
+      );
     }
     return user;
   }
@@ -476,7 +511,13 @@ export class DestinationWorker {
   private reportError(code: string, error: unknown, pending: PendingBatch, manifest?: string): void {
     const message = (error as Error)?.message ?? String(error);
     this.options.logger.warn(
-      { stream: this.options.stream().name, code, firstOffset: pending.first, lastOffset: pending.last, err: message },
+      {
+        stream: this.options.stream().name,
+        code,
+        firstOffset: pending.first,
+        lastOffset: pending.last,
+        err: message,
+      },
       'Delivery attempt failed; retrying.',
     );
     this.options.onError({

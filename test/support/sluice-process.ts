@@ -43,7 +43,9 @@ export interface SluiceProcess {
   /** SIGKILL and wait for exit. */
   kill(): Promise<void>;
   /** Runs SQL through the console API; throws with the server's error. */
-  sql(sql: string): Promise<{ command: string; columns: { name: string }[]; rows: unknown[][]; rowCount: number }[]>;
+  sql(
+    sql: string,
+  ): Promise<{ command: string; columns: { name: string }[]; rows: unknown[][]; rowCount: number }[]>;
 }
 
 /** Options for starting a child. */
@@ -133,7 +135,10 @@ export async function startSluice(options: StartOptions = {}): Promise<SluicePro
         headers: { authorization: auth, 'content-type': 'application/json' },
         body: JSON.stringify({ sql }),
       });
-      const body = (await response.json()) as { results: never[]; error?: { message: string; sqlstate: string } };
+      const body = (await response.json()) as {
+        results: never[];
+        error?: { message: string; sqlstate: string };
+      };
       if (body.error) throw Object.assign(new Error(body.error.message), { sqlstate: body.error.sqlstate });
       return body.results;
     },
@@ -146,7 +151,11 @@ export async function removeDataDir(dir: string): Promise<void> {
 }
 
 /** Polls until `check` returns a truthy value or the timeout passes. */
-export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 15_000, stepMs = 50): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+  stepMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -156,7 +165,8 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`Timed out after ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, stepMs));
   }
 }
