@@ -194,6 +194,12 @@ export async function createDeliveryStreams(options: DeliveryStreamsOptions): Pr
     streams.set(config.name, await open(config));
   }
 
+  // DataFreshness is a sampled gauge: one point a second into each stream's series.
+  const freshnessTimer = setInterval(() => {
+    for (const stream of streams.values()) stream.metrics.sampleFreshness();
+  }, 1000);
+  freshnessTimer.unref();
+
   const service: DeliveryStreamService = {
     async create(input) {
       const config = validateCreate(input, Date.now());
@@ -390,6 +396,7 @@ export async function createDeliveryStreams(options: DeliveryStreamsOptions): Pr
 
     async close({ flush = true, timeoutMs = 30_000 } = {}) {
       closed = true;
+      clearInterval(freshnessTimer);
       const all = [...streams.values()];
       if (flush) {
         for (const stream of all) stream.worker.flush();
