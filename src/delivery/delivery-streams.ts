@@ -157,6 +157,8 @@ export async function createDeliveryStreams(options: DeliveryStreamsOptions): Pr
       })),
     };
     await worker.start();
+    // What was delivered before a restart is released again, so its space can be reclaimed.
+    await log.release(worker.next);
     if (config.status === 'DELETING') {
       worker.flush();
       if (worker.caughtUp()) void finishDelete(open);

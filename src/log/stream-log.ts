@@ -184,6 +184,8 @@ class FileStreamLog implements StreamLog {
   private nextOffset: number;
   private retainedBytes: number;
   private pendingBytes = 0;
+  /** Highest offset passed to release(): records below it are delivered downstream. */
+  private releasedOffset = 0;
   private queue: PendingFrame[] = [];
   private writer: Promise<void> | null = null;
   private failure: Error | null = null;
@@ -238,7 +240,11 @@ class FileStreamLog implements StreamLog {
         ),
       );
     }
-    if (this.retainedBytes + this.pendingBytes + length > maxBytes) {
+    // A fully released newest segment is rolled away at the next write and deleted at the
+    // next release, so its bytes do not count: otherwise a log smaller than one segment
+    // that filled up once would stay full for good.
+    const reclaimable = this.activeReleased() ? this.active().size : 0;
+    if (this.retainedBytes - reclaimable + this.pendingBytes + length > maxBytes) {
       return Promise.reject(
         new LogFullError(
           `Stream log ${dir} holds ${this.retainedBytes + this.pendingBytes} bytes; ${length} more would exceed maxBytes ${maxBytes}.`,
@@ -316,6 +322,7 @@ class FileStreamLog implements StreamLog {
   }
 
   async release(offset: number): Promise<void> {
+    if (offset > this.releasedOffset) this.releasedOffset = offset;
     const doomed: Segment[] = [];
     // The newest segment stays: its base offset is what keeps offsets from being reused.
     while (this.segments.length > 1) {
@@ -363,6 +370,11 @@ class FileStreamLog implements StreamLog {
     this.cacheBytes = 0;
   }
 
+  /** True when every record of the newest segment is released and none is in flight. */
+  private activeReleased(): boolean {
+    return this.releasedOffset >= this.durableEnd && this.nextOffset === this.durableEnd;
+  }
+
   private active(): Segment {
     return this.segments[this.segments.length - 1] as Segment;
   }
@@ -386,7 +398,11 @@ class FileStreamLog implements StreamLog {
     let i = 0;
     while (i < batch.length) {
       let segment = this.active();
-      if (segment.size >= segmentBytes && segment.size > SEGMENT_HEADER_BYTES) {
+      // A delivered newest segment rolls early when the log is small, so release() can free it.
+      const released =
+        this.releasedOffset >= (batch[i] as PendingFrame).first &&
+        segment.size >= Math.min(segmentBytes, this.settings.maxBytes / 4);
+      if ((segment.size >= segmentBytes || released) && segment.size > SEGMENT_HEADER_BYTES) {
         try {
           segment = await this.roll((batch[i] as PendingFrame).first);
         } catch (err) {
