@@ -18,6 +18,8 @@
  * - A user COPY follows Redshift: MAXERROR (default 0) decides whether it fails as a whole;
  *   failures are recorded in stl_load_errors either way.
  */
+import type { ObjectStore } from '../lake/index.ts';
+import type { Logger } from '../util/logger.ts';
 
 /** One column of a result. */
 export interface ColumnInfo {
@@ -46,7 +48,7 @@ export interface QueryResult {
 /** A SQL failure with a real PostgreSQL SQLSTATE. */
 export class SqlError extends Error {
   override readonly name = 'SqlError';
-  /** Creates an error; `position` is 1-based in the statement text, as PostgreSQL reports it. */
+  /** Creates an error; `position` is 1-based in the text passed to execute() (the whole script, as PostgreSQL reports it for a query string). */
   constructor(
     message: string,
     readonly sqlstate: string,
@@ -70,6 +72,8 @@ export interface WarehouseSession {
   readonly user: string;
   /** Runs a script of one or more statements; see the contract above. */
   execute(sql: string, options?: { readonly signal?: AbortSignal }): Promise<QueryResult[]>;
+  /** Transaction state for ReadyForQuery: idle, in a transaction block, or in a failed one. */
+  readonly transactionStatus: 'idle' | 'open' | 'failed';
   /** Cancels the statement running now, if any (its execute rejects with SQLSTATE 57014). */
   cancel(): void;
   /** Closes the session (rolling back an open transaction). */
@@ -128,10 +132,27 @@ export interface BatchLoadResult {
   readonly rejected: readonly RejectedRecord[];
 }
 
+/**
+ * A stored SCRAM-SHA-256 verifier (what the server keeps instead of the password).
+ * @see https://www.rfc-editor.org/rfc/rfc5802#section-3
+ */
+export interface ScramVerifier {
+  /** The salt. */
+  readonly salt: Buffer;
+  /** PBKDF2 iteration count. */
+  readonly iterations: number;
+  /** StoredKey := H(HMAC(SaltedPassword, "Client Key")). */
+  readonly storedKey: Buffer;
+  /** ServerKey := HMAC(SaltedPassword, "Server Key"). */
+  readonly serverKey: Buffer;
+}
+
 /** The warehouse role. */
 export interface Warehouse {
   /** True when the user exists and the password is right. */
   authenticate(user: string, password: string): Promise<boolean>;
+  /** The user's SCRAM-SHA-256 verifier (for the SQL port's SCRAM exchange), or undefined when there is no such user. */
+  getScramVerifier(user: string): Promise<ScramVerifier | undefined>;
   /** Creates the user, or sets its password when it exists (superuser when `superuser`). */
   ensureUser(user: string, password: string, options?: { readonly superuser?: boolean }): Promise<void>;
   /** Opens a session for a user that has been authenticated. */
@@ -149,7 +170,7 @@ export interface DuckDbWarehouseOptions {
   /** Folder for the database file and the spill directory. */
   readonly dir: string;
   /** Where COPY reads s3:// URLs and UNLOAD writes. */
-  readonly objectStore: import('../lake/index.ts').ObjectStore;
+  readonly objectStore: ObjectStore;
   /** DuckDB memory_limit (default '2GB'). */
   readonly memoryLimit?: string;
   /** DuckDB threads (default: cores - 1, at least 1). */
@@ -157,8 +178,9 @@ export interface DuckDbWarehouseOptions {
   /** Statement timeout in ms for user statements (default 300000; 0 = none). */
   readonly statementTimeoutMs?: number;
   /** Logger. */
-  readonly logger?: import('../util/logger.ts').Logger;
+  readonly logger?: Logger;
 }
 
 export { createDuckDbWarehouse } from './duckdb-warehouse.ts';
-export { splitStatements } from './split.ts';
+export { splitStatements, type ScriptStatement } from './split.ts';
+export { createScramVerifier, verifyScramClientProof, scramServerSignature, saslPrep } from './users.ts';

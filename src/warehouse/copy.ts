@@ -1,0 +1,702 @@
+/**
+ * Redshift COPY from the lake: which objects a COPY reads (a key prefix, or a manifest),
+ * how their records are parsed (CSV, JSON 'auto', delimited text) and converted to the
+ * declared column types, and how the rows reach the table.
+ *
+ * Rows are appended with the DuckDB appender into a temporary staging table holding just
+ * the listed columns, then moved with one `INSERT INTO target (cols) SELECT ... FROM
+ * staging`, so DuckDB fills the other columns' defaults (IDENTITY, load time). The caller
+ * owns the transaction: it commits the rows together with stl_load_errors and, for
+ * deliveries, the ledger row.
+ *
+ * @see https://docs.aws.amazon.com/redshift/latest/dg/r_COPY.html
+ * @see https://docs.aws.amazon.com/redshift/latest/dg/loading-data-files-using-manifest.html
+ */
+import { promisify } from 'node:util';
+import { gunzip as gunzipCb } from 'node:zlib';
+import { parse as parseCsv, type Options as CsvOptions } from 'csv-parse/sync';
+import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
+import type { ObjectStore } from '../lake/index.ts';
+import type { TableColumn, TableInfo } from './catalog.ts';
+import {
+  LoadErrorCode,
+  LoadFailure,
+  loadErrorColLength,
+  loadErrorTypeName,
+  makeCoercer,
+  stagingType,
+  type Coercer,
+  type StagingType,
+} from './coerce.ts';
+import type { CopyStatement } from './dialect.ts';
+import { SQLSTATE } from './errors.ts';
+import { SqlError } from './index.ts';
+import { JsonRecordScanner, ValueKind } from './json-scan.ts';
+import { quoteIdent } from './lexer.ts';
+
+const gunzip = promisify(gunzipCb);
+
+/** One record COPY could not load (becomes a RejectedRecord and an stl_load_errors row). */
+export interface LoadError {
+  /** s3:// URL of the file. */
+  readonly file: string;
+  /** Line number (JSON: last line of the object, or its ordinal for concatenated objects). */
+  readonly line: number;
+  /** The record's raw text. */
+  readonly raw: string;
+  /** Column concerned. */
+  readonly column?: string;
+  /** Redshift type name of that column. */
+  readonly type?: string;
+  /** col_length of that column. */
+  readonly colLength?: string;
+  /** 0-based field number (stl_loaderror_detail.field). */
+  readonly field?: number;
+  /** The field's raw value. */
+  readonly fieldValue?: string;
+  /** Redshift load error code. */
+  readonly code: number;
+  /** Reason text. */
+  readonly reason: string;
+}
+
+/** What running a COPY gave. */
+export interface CopyOutcome {
+  /** Rows inserted into the table. */
+  readonly rowsLoaded: number;
+  /** Records that could not be loaded. */
+  readonly errors: readonly LoadError[];
+  /** True when MAXERROR was reached: nothing was inserted and the COPY must fail. */
+  readonly failed: boolean;
+}
+
+/** What a COPY runs with. */
+export interface CopyEnv {
+  /** The connection (inside the caller's transaction). */
+  readonly conn: DuckDBConnection;
+  /** The lake. */
+  readonly store: ObjectStore;
+  /** Name for the temporary staging table (unique per connection). */
+  readonly stagingName: string;
+  /** Throws when the statement was cancelled or timed out. */
+  readonly checkCancelled: () => void;
+  /** Every bad record is rejected and the rest load (deliveries); otherwise MAXERROR rules. */
+  readonly rejectAll: boolean;
+}
+
+/** An s3:// location. */
+interface S3Object {
+  readonly bucket: string;
+  readonly key: string;
+  readonly url: string;
+}
+
+function parseUrl(url: string): { bucket: string; key: string } {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/i.exec(url);
+  if (!m) throw new SqlError(`Invalid S3 URL '${url}'`, SQLSTATE.invalidParameterValue);
+  return { bucket: m[1] as string, key: m[2] as string };
+}
+
+function isMissing(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'NoSuchKey' || code === 'NoSuchBucket';
+}
+
+function loadFailed(message: string): SqlError {
+  return new SqlError(message, SQLSTATE.internalError);
+}
+
+/** Lists every key that starts with the prefix (Redshift: a prefix, not a folder). */
+async function listPrefix(store: ObjectStore, bucket: string, prefix: string): Promise<S3Object[]> {
+  const out: S3Object[] = [];
+  let startAfter: string | undefined;
+  for (;;) {
+    let page;
+    try {
+      page = await store.listObjects(bucket, {
+        prefix,
+        maxKeys: 1000,
+        ...(startAfter !== undefined ? { startAfter } : {}),
+      });
+    } catch (error) {
+      if (isMissing(error)) return out;
+      throw error;
+    }
+    for (const o of page.objects) out.push({ bucket, key: o.key, url: `s3://${bucket}/${o.key}` });
+    if (!page.isTruncated) return out;
+    startAfter = page.nextStartAfter ?? page.objects[page.objects.length - 1]?.key;
+    if (startAfter === undefined) return out;
+  }
+}
+
+/** The objects a COPY reads, in order. */
+export async function resolveFiles(store: ObjectStore, copy: CopyStatement): Promise<S3Object[]> {
+  const { bucket, key } = parseUrl(copy.from);
+  if (!copy.manifest) {
+    const files = await listPrefix(store, bucket, key);
+    if (files.length === 0) throw loadFailed(`The specified S3 prefix '${key}' does not exist`);
+    return files;
+  }
+  let body: Buffer;
+  try {
+    body = await store.getObject(bucket, key);
+  } catch (error) {
+    if (isMissing(error)) throw loadFailed(`Manifest file '${copy.from}' does not exist`);
+    throw error;
+  }
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw loadFailed(`Manifest file '${copy.from}' is not valid JSON: ${(error as Error).message}`);
+  }
+  const entries = (manifest as { entries?: unknown } | null)?.entries;
+  if (!Array.isArray(entries)) throw loadFailed(`Manifest file '${copy.from}' has no "entries" array`);
+  const files: S3Object[] = [];
+  for (const entry of entries as unknown[]) {
+    const url = (entry as { url?: unknown } | null)?.url;
+    if (typeof url !== 'string')
+      throw loadFailed(`Manifest file '${copy.from}' has an entry without a "url"`);
+    const mandatory = (entry as { mandatory?: unknown }).mandatory === true;
+    const loc = parseUrl(url);
+    const head = await store.headObject(loc.bucket, loc.key).catch((error: unknown) => {
+      if (isMissing(error)) return undefined;
+      throw error;
+    });
+    if (!head) {
+      if (mandatory) throw loadFailed(`Manifest file '${copy.from}': mandatory file '${url}' does not exist`);
+      continue;
+    }
+    files.push({ ...loc, url });
+  }
+  if (files.length === 0) throw loadFailed(`Manifest file '${copy.from}' lists no files that exist`);
+  return files;
+}
+
+/** Marks an unquoted empty field (CSV/text). */
+const EMPTY = Symbol('empty');
+/** Marks a field that matched NULL AS. */
+const NULL = Symbol('null');
+type Field = string | typeof EMPTY | typeof NULL;
+
+/** One column being loaded. */
+interface LoadColumn {
+  readonly column: TableColumn;
+  readonly coerce: Coercer;
+  readonly staging: StagingType;
+  /** Has a default that applies when a JSON record lacks the field. */
+  readonly defaultWhenMissing: boolean;
+}
+
+/** A record's converted values, ready to append; `undefined` means "missing: use the default". */
+type RowValues = unknown[];
+
+/** Which columns a COPY loads: the list, or every column but IDENTITY ones (unless EXPLICIT_IDS). */
+export function copyColumns(copy: CopyStatement, table: TableInfo): TableColumn[] {
+  if (!copy.columns) return table.columns.filter((c) => copy.explicitIds || !c.identity);
+  const byName = new Map(table.columns.map((c) => [c.name, c]));
+  const seen = new Set<string>();
+  return copy.columns.map((name) => {
+    const col = byName.get(name);
+    if (!col)
+      throw new SqlError(
+        `column "${name}" of relation "${table.name}" does not exist`,
+        SQLSTATE.undefinedColumn,
+      );
+    if (seen.has(name))
+      throw new SqlError(`column "${name}" specified more than once`, SQLSTATE.duplicateColumn);
+    if (col.identity && !copy.explicitIds)
+      throw new SqlError(`cannot set an identity column "${name}" to a value (use EXPLICIT_IDS)`, '428C9');
+    seen.add(name);
+    return col;
+  });
+}
+
+/**
+ * Runs a COPY inside the caller's transaction. Returns the rows loaded and the bad records;
+ * with MAXERROR reached, `failed` is set and nothing is inserted.
+ */
+export async function runCopy(env: CopyEnv, copy: CopyStatement, table: TableInfo): Promise<CopyOutcome> {
+  const targets = copyColumns(copy, table);
+  const cols: LoadColumn[] = targets.map((column) => ({
+    column,
+    coerce: makeCoercer(column.type, copy),
+    staging: stagingType(column.type),
+    defaultWhenMissing: copy.format === 'json' && column.defaultSql !== undefined,
+  }));
+  const files = await resolveFiles(env.store, copy);
+  env.checkCancelled();
+  const limit = env.rejectAll ? Infinity : Math.max(1, copy.maxError);
+  const errors: LoadError[] = [];
+  const stage = quoteIdent(env.stagingName);
+  const stagingCols = cols
+    .map((c, i) => `c${i} ${c.staging}`)
+    .concat(cols.flatMap((c, i) => (c.defaultWhenMissing ? [`m${i} BOOLEAN`] : [])));
+  await env.conn.run(`CREATE OR REPLACE TEMP TABLE ${stage} (${stagingCols.join(', ')})`);
+  let appender: DuckDBAppender | undefined = await env.conn.createAppender(env.stagingName, 'main', 'temp');
+  let appended = 0;
+  const append = makeRowAppender(cols);
+  try {
+    for (const file of files) {
+      env.checkCancelled();
+      const text = await readText(env.store, file, copy.gzip);
+      const fileErrors: LoadError[] = [];
+      const sink = {
+        row: (values: RowValues): void => {
+          append(appender as DuckDBAppender, values);
+          appended++;
+        },
+        error: (e: LoadError): boolean => {
+          fileErrors.push(e);
+          return errors.length + fileErrors.length < limit;
+        },
+        room: (): number => limit - errors.length - fileErrors.length,
+      };
+      let keepGoing: boolean;
+      if (copy.format === 'json')
+        keepGoing = await loadJson(text, file.url, cols, copy, sink, env.checkCancelled);
+      else keepGoing = await loadDelimited(text, file.url, cols, copy, sink, env.checkCancelled);
+      errors.push(...fileErrors);
+      if (!keepGoing || errors.length >= limit) {
+        appender.closeSync();
+        appender = undefined;
+        await env.conn.run(`DROP TABLE IF EXISTS temp.main.${stage}`);
+        return { rowsLoaded: 0, errors, failed: true };
+      }
+    }
+    appender.closeSync();
+    appender = undefined;
+    env.checkCancelled();
+    let rowsLoaded = 0;
+    if (appended > 0 && !copy.noLoad) {
+      const selects = cols.map((c, i) => {
+        const value = `CAST(c${i} AS ${c.column.type.duck})`;
+        return c.defaultWhenMissing
+          ? `CASE WHEN m${i} THEN ${c.column.defaultSql as string} ELSE ${value} END`
+          : value;
+      });
+      const target = `${quoteIdent(table.catalog)}.${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
+      const result = await env.conn.run(
+        `INSERT INTO ${target} (${cols.map((c) => quoteIdent(c.column.name)).join(', ')}) SELECT ${selects.join(', ')} FROM temp.main.${stage}`,
+      );
+      rowsLoaded = result.rowsChanged;
+    }
+    await env.conn.run(`DROP TABLE IF EXISTS temp.main.${stage}`);
+    return { rowsLoaded, errors, failed: false };
+  } finally {
+    appender?.closeSync();
+  }
+}
+
+async function readText(store: ObjectStore, file: S3Object, gzip: boolean): Promise<string> {
+  let body: Buffer;
+  try {
+    body = await store.getObject(file.bucket, file.key);
+  } catch (error) {
+    if (isMissing(error)) throw loadFailed(`S3 object '${file.url}' does not exist`);
+    throw error;
+  }
+  if (gzip && body.length > 0) {
+    try {
+      body = await gunzip(body);
+    } catch (error) {
+      throw loadFailed(`gzip: ${file.url}: ${(error as Error).message}`);
+    }
+  }
+  let text = body.toString('utf8');
+  // A byte-order mark is not data: a header line after it is still the first line.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  return text;
+}
+
+/** Builds the function that appends one row of converted values to the staging table. */
+function makeRowAppender(cols: readonly LoadColumn[]): (app: DuckDBAppender, values: RowValues) => void {
+  const n = cols.length;
+  const kinds = cols.map((c) => c.staging);
+  const flags = cols.map((c) => c.defaultWhenMissing);
+  const anyFlags = flags.some(Boolean);
+  return (app, values) => {
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v === null || v === undefined) {
+        app.appendNull();
+        continue;
+      }
+      switch (kinds[i]) {
+        case 'VARCHAR':
+          app.appendVarchar(v as string);
+          break;
+        case 'INTEGER':
+          app.appendInteger(v as number);
+          break;
+        case 'BIGINT':
+          app.appendBigInt(v as bigint);
+          break;
+        case 'DOUBLE':
+          app.appendDouble(v as number);
+          break;
+        case 'BOOLEAN':
+          app.appendBoolean(v as boolean);
+          break;
+      }
+    }
+    if (anyFlags) for (let i = 0; i < n; i++) if (flags[i]) app.appendBoolean(values[i] === undefined);
+    app.endRow();
+  };
+}
+
+interface Sink {
+  /** Takes a converted row. */
+  row(values: RowValues): void;
+  /** How many more errors are allowed before MAXERROR stops the load. */
+  room(): number;
+  /** Takes a bad record; returns false when the load must stop (MAXERROR reached). */
+  error(e: LoadError): boolean;
+}
+
+/** How often (records) a long load yields to the event loop so timeouts and cancels can fire. */
+const YIELD_EVERY = 16384;
+
+function yieldNow(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Converts one record's fields; returns the values or the error. */
+function convert(
+  cols: readonly LoadColumn[],
+  kinds: ArrayLike<number>,
+  texts: readonly string[],
+  values: RowValues,
+  file: string,
+  line: number,
+  raw: string,
+): LoadError | undefined {
+  for (let i = 0; i < cols.length; i++) {
+    const col = cols[i] as LoadColumn;
+    const kind = kinds[i] as number;
+    if (kind === ValueKind.missing && col.defaultWhenMissing) {
+      values[i] = undefined;
+      continue;
+    }
+    let v: unknown;
+    try {
+      v = col.coerce(kind, texts[i] as string);
+    } catch (error) {
+      if (!(error instanceof LoadFailure)) throw error;
+      return fieldError(col, i, file, line, raw, texts[i] ?? '', error.code, error.message);
+    }
+    if (v === null && col.column.notNull) {
+      return fieldError(
+        col,
+        i,
+        file,
+        line,
+        raw,
+        kind === ValueKind.missing ? '' : (texts[i] ?? ''),
+        LoadErrorCode.notNull,
+        'Missing data for not-null field',
+      );
+    }
+    values[i] = v;
+  }
+  return undefined;
+}
+
+function fieldError(
+  col: LoadColumn,
+  field: number,
+  file: string,
+  line: number,
+  raw: string,
+  value: string,
+  code: number,
+  reason: string,
+): LoadError {
+  return {
+    file,
+    line,
+    raw,
+    column: col.column.name,
+    type: loadErrorTypeName(col.column.type),
+    colLength: loadErrorColLength(col.column.type),
+    field,
+    fieldValue: value,
+    code,
+    reason,
+  };
+}
+
+/** Loads JSON 'auto' records; returns false when MAXERROR stopped it. */
+async function loadJson(
+  text: string,
+  file: string,
+  cols: readonly LoadColumn[],
+  copy: CopyStatement,
+  sink: Sink,
+  checkCancelled: () => void,
+): Promise<boolean> {
+  const keys = new Map<string, number>();
+  cols.forEach((c, i) => keys.set(copy.jsonIgnoreCase ? c.column.name.toLowerCase() : c.column.name, i));
+  const scanner = new JsonRecordScanner(text, keys, cols.length, copy.jsonIgnoreCase);
+  const values: RowValues = new Array(cols.length);
+  // Errors are held to the end of the file: only then is it known whether objects share
+  // lines (concatenated records are numbered by ordinal instead of line).
+  const pending: { e: LoadError; ordinal: number }[] = [];
+  const room = sink.room();
+  let count = 0;
+  for (;;) {
+    const r = scanner.next();
+    if (r === 'end') break;
+    // With JSON, IGNOREHEADER counts lines.
+    if (scanner.line <= copy.ignoreHeader) continue;
+    if (++count % YIELD_EVERY === 0) {
+      await yieldNow();
+      checkCancelled();
+    }
+    let e: LoadError | undefined;
+    if (r === 'error')
+      e = { file, line: scanner.line, raw: '', code: LoadErrorCode.invalidInput, reason: scanner.error };
+    else e = convert(cols, scanner.kinds, scanner.texts, values, file, scanner.line, '');
+    if (!e) {
+      sink.row(values);
+      continue;
+    }
+    pending.push({
+      e: { ...e, raw: text.slice(scanner.recordStart, scanner.recordEnd) },
+      ordinal: scanner.ordinal,
+    });
+    if (pending.length >= room) break;
+  }
+  for (const { e, ordinal } of pending) {
+    if (!sink.error(scanner.sharedLine ? { ...e, line: ordinal } : e)) return false;
+  }
+  return true;
+}
+
+/** Loads CSV or delimited text records; returns false when MAXERROR stopped it. */
+async function loadDelimited(
+  text: string,
+  file: string,
+  cols: readonly LoadColumn[],
+  copy: CopyStatement,
+  sink: Sink,
+  checkCancelled: () => void,
+): Promise<boolean> {
+  const n = cols.length;
+  const kinds = new Uint8Array(n);
+  const texts: string[] = new Array<string>(n).fill('');
+  const values: RowValues = new Array(n);
+  let count = 0;
+  const records = copy.format === 'csv' ? csvRecords(text, copy) : textRecords(text, copy);
+  for (const rec of records) {
+    if (++count % YIELD_EVERY === 0) {
+      await yieldNow();
+      checkCancelled();
+    }
+    if ('error' in rec) {
+      if (
+        !sink.error({
+          file,
+          line: rec.line,
+          raw: rec.raw,
+          code: LoadErrorCode.invalidInput,
+          reason: rec.error,
+        })
+      )
+        return false;
+      continue;
+    }
+    const fields = rec.fields;
+    if (fields.length > n) {
+      if (
+        !sink.error({
+          file,
+          line: rec.line,
+          raw: rec.raw,
+          code: LoadErrorCode.extraColumns,
+          reason: 'Extra column(s) found',
+        })
+      )
+        return false;
+      continue;
+    }
+    if (fields.length < n && !copy.fillRecord) {
+      const col = cols[fields.length] as LoadColumn;
+      if (
+        !sink.error(
+          fieldError(
+            col,
+            fields.length,
+            file,
+            rec.line,
+            rec.raw,
+            '',
+            LoadErrorCode.delimiterNotFound,
+            'Delimiter not found',
+          ),
+        )
+      )
+        return false;
+      continue;
+    }
+    for (let i = 0; i < n; i++) {
+      const f = fields[i];
+      if (f === undefined || f === NULL) {
+        kinds[i] = ValueKind.null;
+        texts[i] = '';
+      } else if (f === EMPTY) {
+        kinds[i] = ValueKind.empty;
+        texts[i] = '';
+      } else {
+        kinds[i] = ValueKind.string;
+        texts[i] = f;
+      }
+    }
+    const err = convert(cols, kinds, texts, values, file, rec.line, rec.raw);
+    if (err) {
+      if (!sink.error(err)) return false;
+      continue;
+    }
+    sink.row(values);
+  }
+  return true;
+}
+
+type DelimitedRecord =
+  { fields: Field[]; line: number; raw: string } | { error: string; line: number; raw: string };
+
+function stripLineEnd(s: string): string {
+  return s.replace(/\r?\n$/, '').replace(/\r$/, '');
+}
+
+/**
+ * CSV records via csv-parse (quotes, doubled quotes, CRLF, a missing final newline). A
+ * malformed record is one error; parsing resumes on the line after it.
+ */
+function csvRecords(text: string, copy: CopyStatement): DelimitedRecord[] {
+  const out: DelimitedRecord[] = [];
+  const nullAs = copy.nullAs ?? '\\N';
+  let rest = Buffer.from(text, 'utf8');
+  let lineBase = 0;
+  let fromLine = copy.ignoreHeader + 1;
+  while (rest.length > 0) {
+    let lastLine = 0;
+    try {
+      parseCsv(rest, {
+        delimiter: copy.delimiter,
+        quote: copy.quote,
+        escape: copy.quote,
+        relax_column_count: true,
+        relax_quotes: true,
+        skip_empty_lines: true,
+        from_line: fromLine,
+        raw: true,
+        info: true,
+        cast: (value: string, ctx: { quoting: boolean }) =>
+          ctx.quoting ? value : value === '' ? EMPTY : value === nullAs ? NULL : value,
+        on_record: (rec: { record: Field[]; raw: string; info: { lines: number } }) => {
+          out.push({ fields: rec.record, line: lineBase + rec.info.lines, raw: stripLineEnd(rec.raw) });
+          lastLine = rec.info.lines;
+          return undefined;
+        },
+      } as unknown as CsvOptions);
+      return out;
+    } catch (error) {
+      const e = error as { code?: string; lines?: number; bytes_records?: number; message: string };
+      if (typeof e.code !== 'string' || !e.code.startsWith('CSV_') || e.lines === undefined) throw error;
+      // Resume after the line where parsing broke; the bad record spans from the end of the
+      // last good record to there.
+      const startByte = e.bytes_records ?? 0;
+      let endByte = startByte;
+      let linesToSkip = Math.max(1, e.lines - Math.max(lastLine, fromLine - 1));
+      while (endByte < rest.length && linesToSkip > 0) {
+        const nl = rest.indexOf(10, endByte);
+        if (nl < 0) {
+          endByte = rest.length;
+          break;
+        }
+        endByte = nl + 1;
+        linesToSkip--;
+      }
+      out.push({
+        error: e.message.replace(/ at line \d+.*$/s, ''),
+        line: lineBase + e.lines,
+        raw: stripLineEnd(rest.subarray(startByte, endByte).toString('utf8')),
+      });
+      lineBase += e.lines;
+      rest = rest.subarray(endByte);
+      fromLine = 1;
+    }
+  }
+  return out;
+}
+
+/**
+ * Delimited text (Redshift's default format): one record per line, fields split on the
+ * delimiter; ESCAPE makes a backslash quote the next character (delimiter, newline,
+ * backslash); REMOVEQUOTES strips surrounding double quotes and keeps delimiters inside.
+ */
+function textRecords(text: string, copy: CopyStatement): DelimitedRecord[] {
+  const out: DelimitedRecord[] = [];
+  const nullAs = copy.nullAs ?? '\\N';
+  const delim = copy.delimiter;
+  let line = 0;
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const startLine = line + 1;
+    const fields: Field[] = [];
+    let field = '';
+    let quoted = false;
+    let inQuotes = false;
+    const rawStart = i;
+    for (;;) {
+      if (i >= n) break;
+      const ch = text[i] as string;
+      if (copy.escape && ch === '\\' && i + 1 < n) {
+        const next = text[i + 1] as string;
+        if (next === '\n') line++;
+        field += next === 'n' ? '\n' : next === 't' ? '\t' : next;
+        i += 2;
+        continue;
+      }
+      if (copy.removeQuotes && ch === '"' && (field === '' || inQuotes)) {
+        if (!inQuotes && field === '') {
+          inQuotes = true;
+          quoted = true;
+          i++;
+          continue;
+        }
+        if (inQuotes) {
+          inQuotes = false;
+          i++;
+          continue;
+        }
+      }
+      if (ch === '\n' && !inQuotes) break;
+      if (ch === delim && !inQuotes) {
+        fields.push(quoted ? field : field === '' ? EMPTY : field === nullAs ? NULL : field);
+        field = '';
+        quoted = false;
+        i++;
+        continue;
+      }
+      if (ch === '\n') line++;
+      field += ch;
+      i++;
+    }
+    const raw = stripLineEnd(text.slice(rawStart, i));
+    i++; // the newline
+    line++;
+    if (field.endsWith('\r') && !quoted) field = field.slice(0, -1);
+    if (startLine <= copy.ignoreHeader) continue;
+    if (raw === '' && fields.length === 0) {
+      if (copy.ignoreBlankLines || i >= n) continue;
+      out.push({ error: 'Input line contained no data', line: startLine, raw });
+      continue;
+    }
+    fields.push(quoted ? field : field === '' ? EMPTY : field === nullAs ? NULL : field);
+    out.push({ fields, line: startLine, raw });
+  }
+  return out;
+}
