@@ -25,7 +25,8 @@ import type {
   UpdateDestinationInput,
 } from './index.ts';
 import { applyUpdate, describeStream, DESTINATION_ID, validateCreate, type StoredStream } from './config.ts';
-import { FirehoseMetrics, type StreamMetrics } from './metrics.ts';
+import type { FirehoseMetrics } from './metrics.ts';
+import { type StreamMetrics } from './metrics.ts';
 import { DestinationWorker, redshiftErrorCode, type DeliveryErrorEntry } from './worker.ts';
 
 /** Options for the delivery-stream service. */
