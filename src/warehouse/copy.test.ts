@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { SqlError, type Warehouse, type WarehouseSession } from './index.ts';
 import { openTestWarehouse, type MemoryObjectStore } from './test-support.ts';
 
-const SEED = new URL('../../../shared/seed-data/', import.meta.url);
+const SEED = new URL('../../seed-data/', import.meta.url);
 const BUCKET = 's3://redshift-stack-databucket';
 
 const STAR_SCHEMA = `
