@@ -12,6 +12,9 @@
  * @see https://docs.aws.amazon.com/redshift/latest/dg/r_COPY.html
  * @see https://docs.aws.amazon.com/redshift/latest/dg/loading-data-files-using-manifest.html
  */
+import { randomUUID } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzip as gunzipCb } from 'node:zlib';
 import { parse as parseCsv, type Options as CsvOptions } from 'csv-parse/sync';
@@ -68,6 +71,8 @@ export interface CopyOutcome {
   readonly errors: readonly LoadError[];
   /** True when MAXERROR was reached: nothing was inserted and the COPY must fail. */
   readonly failed: boolean;
+  /** True when DuckDB's own JSON reader loaded it. */
+  readonly native?: boolean;
 }
 
 /** What a COPY runs with. */
@@ -82,6 +87,12 @@ export interface CopyEnv {
   readonly checkCancelled: () => void;
   /** Every bad record is rejected and the rest load (deliveries); otherwise MAXERROR rules. */
   readonly rejectAll: boolean;
+  /**
+   * For the native JSON path: a folder DuckDB may read and write, and a second connection
+   * (outside the caller's transaction, so a failed attempt leaves it usable). Without
+   * them every COPY takes the JS path.
+   */
+  readonly native?: { readonly scratchDir: string; readonly conn: DuckDBConnection };
 }
 
 /** An s3:// location. */
@@ -226,6 +237,10 @@ export async function runCopy(env: CopyEnv, copy: CopyStatement, table: TableInf
   }));
   const files = await resolveFiles(env.store, copy);
   env.checkCancelled();
+  if (env.native && nativeJsonEligible(copy, cols)) {
+    const outcome = await tryNativeJson(env, env.native, copy, table, cols, files);
+    if (outcome) return outcome;
+  }
   const limit = env.rejectAll ? Infinity : Math.max(1, copy.maxError);
   const errors: LoadError[] = [];
   const stage = quoteIdent(env.stagingName);
@@ -285,6 +300,140 @@ export async function runCopy(env: CopyEnv, copy: CopyStatement, table: TableInf
     return { rowsLoaded, errors, failed: false };
   } finally {
     appender?.closeSync();
+  }
+}
+
+/** Column types whose checks the native JSON path repeats exactly (anything else takes the JS path). */
+const NATIVE_BASES = new Set([
+  'smallint',
+  'integer',
+  'bigint',
+  'numeric',
+  'real',
+  'double',
+  'boolean',
+  'char',
+  'varchar',
+]);
+
+/** True when a COPY is plain `JSON 'auto'` into simple columns, so DuckDB's own reader may load it. */
+function nativeJsonEligible(copy: CopyStatement, cols: readonly LoadColumn[]): boolean {
+  return (
+    copy.format === 'json' &&
+    !copy.jsonIgnoreCase &&
+    !copy.noLoad &&
+    !copy.truncateColumns &&
+    !copy.roundDec &&
+    !copy.emptyAsNull &&
+    !copy.blanksAsNull &&
+    !copy.trimBlanks &&
+    copy.nullAs === undefined &&
+    copy.acceptInvChars === undefined &&
+    cols.every((c) => !c.defaultWhenMissing && NATIVE_BASES.has(c.column.type.base))
+  );
+}
+
+/** A SQL predicate that holds when a text value converts to a column exactly as the JS path would. */
+function nativeCheck(name: string, col: TableColumn): string {
+  const t = col.type;
+  let ok: string;
+  switch (t.base) {
+    case 'char':
+    case 'varchar':
+      ok = t.length === undefined ? 'true' : `strlen(${name}) <= ${t.length}`;
+      break;
+    case 'smallint':
+    case 'integer':
+    case 'bigint':
+      ok = `regexp_full_match(${name}, '-?[0-9]{1,19}') AND TRY_CAST(${name} AS ${t.duck}) IS NOT NULL`;
+      break;
+    case 'numeric':
+      ok =
+        `regexp_full_match(${name}, '-?[0-9]{1,38}(\\.[0-9]{0,${t.scale ?? 0}})?') ` +
+        `AND TRY_CAST(${name} AS ${t.duck}) IS NOT NULL`;
+      break;
+    case 'real':
+    case 'double':
+      ok = `TRY_CAST(${name} AS DOUBLE) IS NOT NULL`;
+      break;
+    case 'boolean':
+      ok = `${name} IN ('true', 'false')`;
+      break;
+    default:
+      ok = 'false';
+  }
+  return col.notNull ? `(${name} IS NOT NULL AND ${ok})` : `(${name} IS NULL OR (${ok}))`;
+}
+
+/**
+ * Loads a clean `JSON 'auto'` COPY with DuckDB's own JSON reader, off the JavaScript thread.
+ * On the side connection the files are staged as text columns and every value is checked
+ * with the rules the JS path applies; only when all pass are the converted rows written to
+ * a Parquet file that the caller's transaction inserts (which cannot fail on the data).
+ * Returns undefined, having changed nothing in the caller's transaction, when anything is
+ * unusual, so the JS path loads the COPY and reports each bad record precisely.
+ */
+async function tryNativeJson(
+  env: CopyEnv,
+  native: { readonly scratchDir: string; readonly conn: DuckDBConnection },
+  copy: CopyStatement,
+  table: TableInfo,
+  cols: readonly LoadColumn[],
+  files: readonly S3Object[],
+): Promise<CopyOutcome | undefined> {
+  const paths: string[] = [];
+  const id = randomUUID();
+  const parquet = join(native.scratchDir, `copy-${id}.parquet`);
+  const stage = quoteIdent(`native_${id.replace(/-/g, '')}`);
+  const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+  try {
+    for (const file of files) {
+      let body: Buffer;
+      try {
+        body = await env.store.getObject(file.bucket, file.key);
+      } catch (error) {
+        if (isMissing(error)) throw loadFailed(`S3 object '${file.url}' does not exist`);
+        throw error;
+      }
+      const path = join(native.scratchDir, `copy-${id}-${paths.length}.json${copy.gzip ? '.gz' : ''}`);
+      await writeFile(path, body);
+      paths.push(path);
+    }
+    env.checkCancelled();
+    if (paths.length === 0) return { rowsLoaded: 0, errors: [], failed: false };
+    const names = cols.map((_, i) => `c${i}`);
+    const columns = cols.map((c) => `${literal(c.column.name)}: 'VARCHAR'`).join(', ');
+    try {
+      await native.conn.run(
+        `CREATE OR REPLACE TEMP TABLE ${stage} AS SELECT ${cols
+          .map((c, i) => `${quoteIdent(c.column.name)} AS ${names[i]}`)
+          .join(', ')} FROM read_json([${paths.map(literal).join(', ')}], format = 'unstructured', ` +
+          `records = true, compression = '${copy.gzip ? 'gzip' : 'none'}', columns = {${columns}}, ` +
+          `maximum_object_size = 16777216)`,
+      );
+      env.checkCancelled();
+      const checks = cols.map((c, i) => nativeCheck(names[i]!, c.column)).join(' AND ');
+      const verdict = await native.conn.runAndReadAll(
+        `SELECT count(*) FILTER (WHERE NOT (${checks}))::BIGINT FROM temp.main.${stage}`,
+      );
+      if (Number(verdict.getRows()[0]?.[0] ?? 1) !== 0) return undefined;
+      await native.conn.run(
+        `COPY (SELECT ${cols.map((c, i) => `CAST(${names[i]} AS ${c.column.type.duck}) AS ${names[i]}`).join(', ')} ` +
+          `FROM temp.main.${stage}) TO ${literal(parquet)} (FORMAT parquet)`,
+      );
+    } catch {
+      return undefined;
+    }
+    env.checkCancelled();
+    const target = `${quoteIdent(table.catalog)}.${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
+    const result = await env.conn.run(
+      `INSERT INTO ${target} (${cols.map((c) => quoteIdent(c.column.name)).join(', ')}) ` +
+        `SELECT ${names.join(', ')} FROM read_parquet(${literal(parquet)})`,
+    );
+    return { rowsLoaded: result.rowsChanged, errors: [], failed: false, native: true };
+  } finally {
+    await native.conn.run(`DROP TABLE IF EXISTS temp.main.${stage}`).catch(() => undefined);
+    await Promise.all([...paths, parquet].map((p) => rm(p, { force: true })));
   }
 }
 

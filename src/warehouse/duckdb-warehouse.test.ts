@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -222,6 +223,65 @@ describe('users', () => {
 
   test('a session for an unknown user is refused', async () => {
     await assert.rejects(warehouse.openSession('nobody'), sqlError('28000'));
+  });
+});
+
+describe("delivery loads with DuckDB's JSON reader", () => {
+  test('a clean batch loads natively and a batch with a bad record falls back and rejects only it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-wh-native-'));
+    const store = new MemoryObjectStore();
+    try {
+      const wh = await createDuckDbWarehouse({ dir, objectStore: store, threads: 1 });
+      await wh.ensureUser('awsuser', 'pw', { superuser: true });
+      const s = await wh.openSession('awsuser');
+      await s.execute(
+        "CREATE SCHEMA sensor; CREATE TABLE sensor.message (id BIGINT IDENTITY(1,1), guid VARCHAR(36) NOT NULL, ts BIGINT NOT NULL DISTKEY SORTKEY, temp NUMERIC(5,2) NOT NULL, created TIMESTAMP DEFAULT ('now'::text)::timestamp with time zone)",
+      );
+      const reading = (i: number, extra = {}): string =>
+        JSON.stringify({ guid: `g-${i}`, ts: 1_700_000_000 + i, temp: 65.25 + (i % 10), ...extra });
+      const clean = Array.from({ length: 1000 }, (_, i) => reading(i)).join('');
+      await store.put('s3://b/clean.gz', gzipSync(clean));
+      await store.put(
+        's3://b/m1',
+        JSON.stringify({ entries: [{ url: 's3://b/clean.gz', mandatory: true }] }),
+      );
+      const first = await wh.loadBatch({
+        ledger: { stream: 's', destinationId: 'd', firstOffset: 0, lastOffset: 999 },
+        copy: "COPY sensor.message (guid, ts, temp) FROM 's3://b/m1' MANIFEST JSON 'auto' GZIP",
+        user: 'awsuser',
+        rejectBadRecords: true,
+      });
+      assert.equal(first.reader, 'native');
+      assert.equal(first.rowsLoaded, 1000);
+
+      const dirty = [reading(1000), reading(1001, { temp: 'abc' }), '{"guid": broken', reading(1002)].join(
+        '',
+      );
+      await store.put('s3://b/dirty.gz', gzipSync(dirty));
+      await store.put(
+        's3://b/m2',
+        JSON.stringify({ entries: [{ url: 's3://b/dirty.gz', mandatory: true }] }),
+      );
+      const second = await wh.loadBatch({
+        ledger: { stream: 's', destinationId: 'd', firstOffset: 1000, lastOffset: 1003 },
+        copy: "COPY sensor.message (guid, ts, temp) FROM 's3://b/m2' MANIFEST JSON 'auto' GZIP",
+        user: 'awsuser',
+        rejectBadRecords: true,
+      });
+      assert.equal(second.reader, 'records');
+      assert.equal(second.rowsLoaded, 2);
+      assert.equal(second.rejected.length, 2);
+
+      const [r] = await s.execute(
+        "SELECT count(*), count(DISTINCT id), min(id), max(id), sum(temp), count(created) FROM sensor.message WHERE guid LIKE 'g-%'",
+      );
+      const expectedSum =
+        Array.from({ length: 1000 }, (_, i) => 65.25 + (i % 10)).reduce((a, b) => a + b, 0) + 65.25 + 67.25;
+      assert.deepEqual(r?.rows[0], [1002, 1002, 1, 1002, expectedSum.toFixed(2), 1002]);
+      await wh.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -16,7 +16,7 @@
  *   unless the script opens one with BEGIN.
  * - Error positions are 1-based offsets in the whole script passed to execute().
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -132,10 +132,17 @@ interface SessionHost {
   forget(session: DuckDbSession): void;
 }
 
+/** The folder where COPY stages files for DuckDB's own readers (emptied at every start). */
+function stagingDir(dir: string): string {
+  return join(dir, 'staging');
+}
+
 /** Opens the warehouse in `options.dir` (creating it on first use). */
 export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Promise<Warehouse> {
   const spill = join(options.dir, 'spill');
   await mkdir(spill, { recursive: true });
+  await rm(stagingDir(options.dir), { recursive: true, force: true });
+  await mkdir(stagingDir(options.dir), { recursive: true });
   const threads = options.threads ?? Math.max(1, availableParallelism() - 1);
   const instance = await DuckDBInstance.create(join(options.dir, 'dev.duckdb'), {
     memory_limit: options.memoryLimit ?? '2GB',
@@ -153,6 +160,8 @@ export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Pr
     );
     queryCounter = Number(lastQuery[0]?.[0] ?? 0);
     // From here on SQL cannot touch host files, and no one can switch that back.
+    // The native COPY path stages files in one folder of the warehouse's own.
+    await system.run(`SET allowed_directories = ['${stagingDir(options.dir).replace(/'/g, "''")}/']`);
     await system.run('SET enable_external_access = false');
     await system.run('SET lock_configuration = true');
   } catch (error) {
@@ -171,6 +180,8 @@ class DuckDbWarehouse implements Warehouse, SessionHost {
   private readonly userSerial = new Serial();
   private readonly loaderSerial = new Serial();
   private loader: DuckDBConnection | undefined;
+  /** Side connection of the native COPY path (outside the loader's transaction). */
+  private loaderSide: DuckDBConnection | undefined;
   private nextSessionId = 1;
   private stagingCounter = 0;
   private declared: { version: number; types: Promise<Map<string, Map<string, SqlType>>> } | undefined;
@@ -303,6 +314,7 @@ class DuckDbWarehouse implements Warehouse, SessionHost {
       const user = await this.user(load.user.toLowerCase());
       if (!user) throw new SqlError(`role "${load.user}" does not exist`, SQLSTATE.invalidAuthorization);
       this.loader ??= await this.instance.connect();
+      this.loaderSide ??= await this.instance.connect();
       const conn = this.loader;
       const q = queryOn(conn);
       const { ledger } = load;
@@ -335,6 +347,7 @@ class DuckDbWarehouse implements Warehouse, SessionHost {
             stagingName: this.nextStagingName(),
             checkCancelled: () => this.assertOpen(),
             rejectAll: load.rejectBadRecords,
+            native: { scratchDir: stagingDir(this.options.dir), conn: this.loaderSide },
           },
           plan.copy,
           table,
@@ -373,7 +386,12 @@ class DuckDbWarehouse implements Warehouse, SessionHost {
           },
           'Loaded a delivery batch.',
         );
-        return { alreadyLoaded: false, rowsLoaded: outcome.rowsLoaded, rejected };
+        return {
+          alreadyLoaded: false,
+          rowsLoaded: outcome.rowsLoaded,
+          rejected,
+          reader: outcome.native ? 'native' : 'records',
+        };
       } catch (error) {
         if (open) await conn.run('ROLLBACK').catch(() => undefined);
         // DuckDB's errors become SqlErrors; the caller's own (from beforeCommit) pass unchanged.
@@ -400,6 +418,7 @@ class DuckDbWarehouse implements Warehouse, SessionHost {
     await this.loaderSerial.run(async () => undefined);
     await this.systemSerial.run(async () => undefined);
     this.loader?.disconnectSync();
+    this.loaderSide?.disconnectSync();
     this.system.disconnectSync();
     this.instance.closeSync();
   }

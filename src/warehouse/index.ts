@@ -130,6 +130,8 @@ export interface BatchLoadResult {
   readonly rowsLoaded: number;
   /** Records rejected (only with rejectBadRecords). */
   readonly rejected: readonly RejectedRecord[];
+  /** Which reader loaded it: DuckDB's own JSON reader (clean batches) or the record-by-record path. */
+  readonly reader?: 'native' | 'records';
 }
 
 /**
