@@ -33,6 +33,9 @@ import type { StreamMetrics } from './metrics.ts';
 
 const gzip = promisify(gzipCallback);
 
+/** Buffers up to this size keep their records in memory; larger ones are read back when due. */
+const KEEP_BYTES = 16 * 1024 * 1024;
+
 /** A batch being delivered, as persisted in the state file. */
 export interface PendingBatch {
   readonly first: number;
@@ -127,8 +130,13 @@ export function redshiftErrorCode(error: unknown): string {
 /** Delivers one destination of one stream, in log order, exactly once. */
 export class DestinationWorker {
   private state: DestinationState = { format: 1, next: 0 };
-  private buffer: LogRecord[] = [];
-  private bufferBytes = 0;
+  /**
+   * The records buffered towards the next batch: offsets state.next .. state.next+count-1.
+   * Small buffers keep the records themselves; past KEEP_BYTES only their count and size are
+   * kept and the batch is read back from the log when due, so a 128 MB / 900 s buffer does
+   * not hold millions of objects on the heap.
+   */
+  private buffered = { count: 0, bytes: 0, oldestMs: 0, records: [] as LogRecord[] | undefined };
   private readonly controller = new AbortController();
   private running?: Promise<void>;
   /** When set, buffered records are delivered at once, whatever the interval (shutdown, delete). */
@@ -144,7 +152,7 @@ export class DestinationWorker {
 
   /** Arrival time of the oldest record not yet delivered, if any. */
   oldestUndeliveredMs(): number | undefined {
-    return this.state.pending?.oldestArrivalMs ?? this.buffer[0]?.arrivalMs;
+    return this.state.pending?.oldestArrivalMs ?? (this.buffered.count > 0 ? this.buffered.oldestMs : undefined);
   }
 
   /** Loads the state file and starts the loop. */
@@ -192,45 +200,58 @@ export class DestinationWorker {
         await this.deliverPending(signal);
         continue;
       }
-      const batch = await this.collect(signal);
-      if (!batch) continue;
-      const oldest = batch[0]!;
+      const due = await this.collect(signal);
+      if (!due) continue;
+      const first = this.state.next;
       // MUST: the batch is fixed on disk before any of it reaches the lake.
       this.state.pending = {
-        first: oldest.offset,
-        last: batch[batch.length - 1]!.offset,
-        oldestArrivalMs: oldest.arrivalMs,
+        first,
+        last: first + due.count - 1,
+        oldestArrivalMs: due.oldestMs,
         version: this.options.stream().version,
         firstAttemptMs: Date.now(),
       };
       await this.saveState();
-      this.buffer = [];
-      this.bufferBytes = 0;
-      await this.deliverPending(signal, batch);
+      this.buffered = { count: 0, bytes: 0, oldestMs: 0, records: [] };
+      await this.deliverPending(signal, due.records);
     }
   }
 
-  /** Waits for records and returns a batch once BufferingHints say so, or undefined to re-check. */
-  private async collect(signal: AbortSignal): Promise<LogRecord[] | undefined> {
+  /** Waits for records and returns the buffer once BufferingHints say a batch is due, or undefined to re-check. */
+  private async collect(
+    signal: AbortSignal,
+  ): Promise<{ count: number; oldestMs: number; records: LogRecord[] | undefined } | undefined> {
     const { log } = this.options;
     const { sizeBytes, intervalMs } = hintsOf(this.options.stream());
-    const readFrom = this.state.next + this.buffer.length;
-    if (readFrom < log.endOffset && this.bufferBytes < sizeBytes) {
-      const records = await log.read(readFrom, 100_000, sizeBytes - this.bufferBytes);
-      for (const record of records) {
-        this.buffer.push(record);
-        this.bufferBytes += record.data.length;
+    const buffered = this.buffered;
+    const readFrom = this.state.next + buffered.count;
+    if (readFrom < log.endOffset && buffered.bytes < sizeBytes) {
+      if (intervalMs > 0 && !this.flushing) {
+        // While a buffer fills for seconds or minutes, only its extent is tracked; the batch
+        // is read back from the log when it is due.
+        const extent = await log.measure(readFrom, 1_000_000, sizeBytes - buffered.bytes);
+        if (buffered.count === 0) buffered.oldestMs = extent.oldestArrivalMs;
+        buffered.count += extent.count;
+        buffered.bytes += extent.bytes;
+        buffered.records = undefined;
+      } else {
+        const records = await log.read(readFrom, 100_000, sizeBytes - buffered.bytes);
+        for (const record of records) {
+          if (buffered.count === 0) buffered.oldestMs = record.arrivalMs;
+          buffered.count++;
+          buffered.bytes += record.data.length;
+          buffered.records?.push(record);
+        }
+        if (buffered.bytes > KEEP_BYTES) buffered.records = undefined;
       }
     }
-    if (this.buffer.length === 0) {
+    if (buffered.count === 0) {
       await this.waitForData(readFrom, undefined, signal);
       return undefined;
     }
-    const dueMs = this.buffer[0]!.arrivalMs + intervalMs;
-    if (this.bufferBytes >= sizeBytes || Date.now() >= dueMs || this.flushing) {
-      return this.buffer;
-    }
-    await this.waitForData(this.state.next + this.buffer.length, dueMs, signal);
+    const dueMs = buffered.oldestMs + intervalMs;
+    if (buffered.bytes >= sizeBytes || Date.now() >= dueMs || this.flushing) return buffered;
+    await this.waitForData(this.state.next + buffered.count, dueMs, signal);
     return undefined;
   }
 

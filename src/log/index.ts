@@ -48,6 +48,8 @@ export interface StreamLog {
   append(records: readonly Buffer[], arrivalMs: number): Promise<number>;
   /** Reads durable records from `from` (inclusive): at most maxRecords and about maxBytes (at least one record). */
   read(from: number, maxRecords: number, maxBytes: number): Promise<LogRecord[]>;
+  /** Like read(), but only counts: how many records and bytes it would return, and the first one's arrival time. */
+  measure(from: number, maxRecords: number, maxBytes: number): Promise<LogExtent>;
   /** Resolves once a durable record exists at `offset` (or at once if one does), or rejects when `signal` aborts. */
   waitFor(offset: number, signal?: AbortSignal): Promise<void>;
   /** Says that every record below `offset` is committed downstream; space below it may be reclaimed. */
@@ -60,6 +62,16 @@ export interface StreamLog {
   stats(): LogStats;
   /** Flushes and closes files; pending appends finish first. */
   close(): Promise<void>;
+}
+
+/** What a read would return, counted without reading the records out. */
+export interface LogExtent {
+  /** Records. */
+  readonly count: number;
+  /** Bytes of record data. */
+  readonly bytes: number;
+  /** Arrival time of the first record (0 when count is 0). */
+  readonly oldestArrivalMs: number;
 }
 
 /** Sizes of one log. */

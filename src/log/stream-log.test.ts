@@ -495,3 +495,36 @@ function runAndKill(child: string, cwd: string, dir: string, ms: number): Promis
     });
   });
 }
+
+describe('measure', () => {
+  test('counts what read would return without reading it out', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-log-measure-'));
+    try {
+      const log = await openStreamLog({ dir, segmentBytes: 4096 });
+      for (let i = 0; i < 20; i++) {
+        await log.append(
+          Array.from({ length: 10 }, (_, k) => Buffer.from(`record-${i}-${k}`)),
+          1_000 + i,
+        );
+      }
+      for (const [from, maxRecords, maxBytes] of [
+        [0, 1000, 1e9],
+        [15, 37, 1e9],
+        [42, 1000, 100],
+        [199, 10, 1e9],
+        [200, 10, 1e9],
+      ] as const) {
+        const records = await log.read(from, maxRecords, maxBytes);
+        const extent = await log.measure(from, maxRecords, maxBytes);
+        assert.deepEqual(extent, {
+          count: records.length,
+          bytes: records.reduce((sum, r) => sum + r.data.length, 0),
+          oldestArrivalMs: records[0]?.arrivalMs ?? 0,
+        });
+      }
+      await log.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

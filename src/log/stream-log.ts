@@ -61,7 +61,7 @@ import { crc32 } from 'node:zlib';
 import type { Logger } from '../util/logger.ts';
 import { silentLogger } from '../util/logger.ts';
 import { LogFullError } from './errors.ts';
-import type { LogRecord, LogStats, StreamLog, StreamLogOptions } from './index.ts';
+import type { LogExtent, LogRecord, LogStats, StreamLog, StreamLogOptions } from './index.ts';
 
 /** The format version written into every segment header. */
 export const LOG_FORMAT_VERSION = 1;
@@ -172,6 +172,14 @@ interface ReadState {
   readonly maxRecords: number;
   readonly maxBytes: number;
   bytes: number;
+  /** Count records and bytes without materialising them (measure()). */
+  readonly countOnly: boolean;
+  /** Records taken so far (equals out.length unless countOnly). */
+  taken: number;
+  /** Offset after the last record taken. */
+  next: number;
+  /** Arrival time of the first record taken. */
+  firstArrivalMs: number;
 }
 
 /** The StreamLog implementation over segment files. */
@@ -280,6 +288,15 @@ class FileStreamLog implements StreamLog {
   }
 
   async read(from: number, maxRecords: number, maxBytes: number): Promise<LogRecord[]> {
+    return (await this.scan(from, maxRecords, maxBytes, false)).out;
+  }
+
+  async measure(from: number, maxRecords: number, maxBytes: number): Promise<LogExtent> {
+    const state = await this.scan(from, maxRecords, maxBytes, true);
+    return { count: state.taken, bytes: state.bytes, oldestArrivalMs: state.firstArrivalMs };
+  }
+
+  private async scan(from: number, maxRecords: number, maxBytes: number, countOnly: boolean): Promise<ReadState> {
     if (this.closed) throw new Error(`Stream log ${this.settings.dir} is closed.`);
     if (!Number.isSafeInteger(from) || from < 0)
       throw new RangeError(`Offset ${from} is not a valid offset.`);
@@ -287,18 +304,26 @@ class FileStreamLog implements StreamLog {
       throw new RangeError(`Offset ${from} was released; the log starts at ${this.startOffset}.`);
     }
     const end = this.durableEnd;
-    const state: ReadState = { out: [], maxRecords, maxBytes, bytes: 0 };
-    if (from >= end || maxRecords < 1) return state.out;
+    const state: ReadState = {
+      out: [],
+      maxRecords,
+      maxBytes,
+      bytes: 0,
+      countOnly,
+      taken: 0,
+      next: from,
+      firstArrivalMs: 0,
+    };
+    if (from >= end || maxRecords < 1) return state;
     for (;;) {
-      const last = state.out[state.out.length - 1];
-      const next = last === undefined ? from : last.offset + 1;
+      const next = state.next;
       if (next >= end) break;
-      const before = state.out.length;
+      const before = state.taken;
       const stopped =
         next >= this.cacheStart() ? this.readCache(next, state) : await this.readDisk(next, state);
-      if (stopped || state.out.length === before) break;
+      if (stopped || state.taken === before) break;
     }
-    return state.out;
+    return state;
   }
 
   waitFor(offset: number, signal?: AbortSignal): Promise<void> {
@@ -650,9 +675,12 @@ function takeRecords(
     at += RECORD_HEADER_BYTES;
     const offset = first + k;
     if (offset >= from) {
-      if (out.length >= state.maxRecords || (out.length > 0 && state.bytes + length > state.maxBytes))
+      if (state.taken >= state.maxRecords || (state.taken > 0 && state.bytes + length > state.maxBytes))
         return true;
-      out.push({ offset, arrivalMs, data: buf.subarray(at, at + length) });
+      if (state.taken === 0) state.firstArrivalMs = arrivalMs;
+      if (!state.countOnly) out.push({ offset, arrivalMs, data: buf.subarray(at, at + length) });
+      state.taken++;
+      state.next = offset + 1;
       state.bytes += length;
     }
     at += length;
