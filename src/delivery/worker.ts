@@ -142,6 +142,10 @@ export class DestinationWorker {
   /** When set, buffered records are delivered at once, whatever the interval (shutdown, delete). */
   private flushing = false;
   private wake?: () => void;
+  /** The next batch of a zero-interval stream, read and encoded ahead (see prepareNext). */
+  private prepared?: Promise<
+    { first: number; records: LogRecord[]; version: number; body: Buffer } | undefined
+  >;
 
   constructor(private readonly options: WorkerOptions) {}
 
@@ -152,7 +156,9 @@ export class DestinationWorker {
 
   /** Arrival time of the oldest record not yet delivered, if any. */
   oldestUndeliveredMs(): number | undefined {
-    return this.state.pending?.oldestArrivalMs ?? (this.buffered.count > 0 ? this.buffered.oldestMs : undefined);
+    return (
+      this.state.pending?.oldestArrivalMs ?? (this.buffered.count > 0 ? this.buffered.oldestMs : undefined)
+    );
   }
 
   /** Loads the state file and starts the loop. */
@@ -200,6 +206,20 @@ export class DestinationWorker {
         await this.deliverPending(signal);
         continue;
       }
+      const prepared = await this.takePrepared();
+      if (prepared) {
+        // MUST: the batch is fixed on disk before any of it reaches the lake.
+        this.state.pending = {
+          first: prepared.first,
+          last: prepared.first + prepared.records.length - 1,
+          oldestArrivalMs: prepared.records[0]!.arrivalMs,
+          version: prepared.version,
+          firstAttemptMs: Date.now(),
+        };
+        await this.saveState();
+        await this.deliverPending(signal, prepared.records, prepared.body);
+        continue;
+      }
       const due = await this.collect(signal);
       if (!due) continue;
       const first = this.state.next;
@@ -215,6 +235,42 @@ export class DestinationWorker {
       this.buffered = { count: 0, bytes: 0, oldestMs: 0, records: [] };
       await this.deliverPending(signal, due.records);
     }
+  }
+
+  /**
+   * Reads and encodes the next batch of a zero-interval stream while the current one loads,
+   * so compression overlaps the COPY. Nothing of it is decided on disk until the loop takes
+   * it; a prepared batch whose stream changed meanwhile is dropped.
+   */
+  private prepareNext(from: number): void {
+    const stream = this.options.stream();
+    const { sizeBytes, intervalMs } = hintsOf(stream);
+    if (intervalMs !== 0 || this.prepared || this.flushing || from >= this.options.log.endOffset) return;
+    const gzipped = (s3Of(stream).CompressionFormat ?? 'UNCOMPRESSED') === 'GZIP';
+    const prepared = (async () => {
+      const records = await this.options.log.read(from, 1_000_000, sizeBytes);
+      if (records.length === 0) return undefined;
+      return {
+        first: from,
+        records,
+        version: stream.version,
+        body: await this.encode(records, stream, gzipped),
+      };
+    })();
+    // A failed read or encode only means the loop collects the batch itself.
+    this.prepared = prepared.catch(() => undefined);
+  }
+
+  /** The prepared batch, if it still starts where delivery is and the stream is unchanged. */
+  private async takePrepared(): Promise<
+    { first: number; records: LogRecord[]; version: number; body: Buffer } | undefined
+  > {
+    const prepared = await this.prepared;
+    this.prepared = undefined;
+    if (!prepared || this.buffered.count > 0) return undefined;
+    if (prepared.first !== this.state.next || prepared.version !== this.options.stream().version)
+      return undefined;
+    return prepared;
   }
 
   /** Waits for records and returns the buffer once BufferingHints say a batch is due, or undefined to re-check. */
@@ -235,7 +291,7 @@ export class DestinationWorker {
         buffered.bytes += extent.bytes;
         buffered.records = undefined;
       } else {
-        const records = await log.read(readFrom, 100_000, sizeBytes - buffered.bytes);
+        const records = await log.read(readFrom, 1_000_000, sizeBytes - buffered.bytes);
         for (const record of records) {
           if (buffered.count === 0) buffered.oldestMs = record.arrivalMs;
           buffered.count++;
@@ -279,7 +335,7 @@ export class DestinationWorker {
   }
 
   /** Delivers the pending batch: lake object, then manifest and COPY for Redshift. */
-  private async deliverPending(signal: AbortSignal, records?: LogRecord[]): Promise<void> {
+  private async deliverPending(signal: AbortSignal, records?: LogRecord[], encoded?: Buffer): Promise<void> {
     const pending = this.state.pending!;
     const stream = this.options.stream();
     const s3 = s3Of(stream);
@@ -295,7 +351,7 @@ export class DestinationWorker {
     const batchRecords = records ?? (await this.readBatch(pending));
     const gzipped = (s3.CompressionFormat ?? 'UNCOMPRESSED') === 'GZIP';
     const key = objectKey(parsePrefix(s3.Prefix ?? '', false), batch, gzipped);
-    const body = await this.encode(batchRecords, stream, gzipped);
+    const body = encoded ?? (await this.encode(batchRecords, stream, gzipped));
     const rawBytes = batchRecords.reduce((sum, r) => sum + r.data.length, 0);
 
     // S3 delivery is retried until it succeeds (Firehose retries for 24 hours; Sluice keeps
@@ -307,6 +363,7 @@ export class DestinationWorker {
           contentType: gzipped ? 'application/gzip' : 'application/octet-stream',
         });
         this.options.metrics.s3Delivery(true, count, rawBytes);
+        this.prepareNext(pending.last + 1);
         break;
       } catch (error) {
         this.options.metrics.s3Delivery(false, count, rawBytes);

@@ -296,7 +296,12 @@ class FileStreamLog implements StreamLog {
     return { count: state.taken, bytes: state.bytes, oldestArrivalMs: state.firstArrivalMs };
   }
 
-  private async scan(from: number, maxRecords: number, maxBytes: number, countOnly: boolean): Promise<ReadState> {
+  private async scan(
+    from: number,
+    maxRecords: number,
+    maxBytes: number,
+    countOnly: boolean,
+  ): Promise<ReadState> {
     if (this.closed) throw new Error(`Stream log ${this.settings.dir} is closed.`);
     if (!Number.isSafeInteger(from) || from < 0)
       throw new RangeError(`Offset ${from} is not a valid offset.`);

@@ -76,6 +76,6 @@ describe('sluice demo', () => {
       [SLUICE_BIN, 'sql', '--url', demo.consoleUrl, 'SELECT count(*) > 0 AS flowing FROM sensor.message'],
       { env },
     );
-    assert.match(sql.stdout, /flowing\n-+\n t\n\(1 row\)/);
+    assert.match(sql.stdout, /flowing\n-+\n t *\n\(1 row\)/);
   });
 });
