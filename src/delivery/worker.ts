@@ -10,6 +10,7 @@
  *   and first attempt time. It is written (fsynced) BEFORE any byte of the batch reaches
  *   the lake, so after a crash the same batch, with the same keys, is delivered again.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
@@ -35,6 +36,9 @@ const gzip = promisify(gzipCallback);
 
 /** Buffers up to this size keep their records in memory; larger ones are read back when due. */
 const KEEP_BYTES = 16 * 1024 * 1024;
+
+/** How long a successful warehouse sign-in is trusted before it is checked again. */
+const AUTH_TRUST_MS = 30_000;
 
 /** A batch being delivered, as persisted in the state file. */
 export interface PendingBatch {
@@ -142,6 +146,8 @@ export class DestinationWorker {
   /** When set, buffered records are delivered at once, whatever the interval (shutdown, delete). */
   private flushing = false;
   private wake?: () => void;
+  /** The last successful warehouse sign-in (see checkTarget). */
+  private auth?: { key: string; until: number };
   /** The next batch of a zero-interval stream, read and encoded ahead (see prepareNext). */
   private prepared?: Promise<
     { first: number; records: LogRecord[]; version: number; body: Buffer } | undefined
@@ -238,8 +244,8 @@ export class DestinationWorker {
   }
 
   /**
-   * Reads and encodes the next batch of a zero-interval stream while the current one loads,
-   * so compression overlaps the COPY. Nothing of it is decided on disk until the loop takes
+   * Reads and encodes the next batch of a zero-interval stream that is behind while the
+   * current one loads, so compression overlaps the COPY. Nothing of it is decided on disk until the loop takes
    * it; a prepared batch whose stream changed meanwhile is dropped.
    */
   private prepareNext(from: number): void {
@@ -248,6 +254,10 @@ export class DestinationWorker {
     if (intervalMs !== 0 || this.prepared || this.flushing || from >= this.options.log.endOffset) return;
     const gzipped = (s3Of(stream).CompressionFormat ?? 'UNCOMPRESSED') === 'GZIP';
     const prepared = (async () => {
+      // Only a backlog is worth reading ahead: when less than half a batch waits, the next
+      // batch is fresher if it is collected after this one commits.
+      const waiting = await this.options.log.measure(from, 1_000_000, sizeBytes);
+      if (waiting.bytes < sizeBytes / 2) return undefined;
       const records = await this.options.log.read(from, 1_000_000, sizeBytes);
       if (records.length === 0) return undefined;
       return {
@@ -348,6 +358,7 @@ export class DestinationWorker {
       oldestArrivalMs: pending.oldestArrivalMs,
     };
     const count = pending.last - pending.first + 1;
+    const startedMs = performance.now();
     const batchRecords = records ?? (await this.readBatch(pending));
     const gzipped = (s3.CompressionFormat ?? 'UNCOMPRESSED') === 'GZIP';
     const key = objectKey(parsePrefix(s3.Prefix ?? '', false), batch, gzipped);
@@ -359,9 +370,13 @@ export class DestinationWorker {
     let backoffMs = 500;
     for (;;) {
       try {
-        await this.options.objectStore.putObject(bucket, key, body, {
-          contentType: gzipped ? 'application/gzip' : 'application/octet-stream',
-        });
+        // The manifest names only this object, so both are written at once; COPY runs after both.
+        await Promise.all([
+          this.options.objectStore.putObject(bucket, key, body, {
+            contentType: gzipped ? 'application/gzip' : 'application/octet-stream',
+          }),
+          stream.redshift ? this.putManifest(stream, bucket, key, batch) : undefined,
+        ]);
         this.options.metrics.s3Delivery(true, count, rawBytes);
         this.prepareNext(pending.last + 1);
         break;
@@ -374,6 +389,7 @@ export class DestinationWorker {
       }
     }
 
+    const lakeDoneMs = performance.now();
     if (stream.redshift) {
       const delivered = await this.copyToWarehouse(
         stream,
@@ -387,8 +403,19 @@ export class DestinationWorker {
       if (!delivered) return;
     }
     // MUST: the state moves past the batch only after its destination committed it.
+    const copyDoneMs = performance.now();
     this.state = { format: 1, next: pending.last + 1 };
     await this.saveState();
+    this.options.logger.debug(
+      {
+        stream: stream.name,
+        records: count,
+        ageMs: Date.now() - pending.oldestArrivalMs,
+        lakeMs: Math.round(lakeDoneMs - startedMs),
+        copyMs: Math.round(copyDoneMs - lakeDoneMs),
+      },
+      'Delivered a batch.',
+    );
     this.flushing = this.flushing && !this.caughtUp();
     this.options.onCommitted(this.state.next);
   }
@@ -438,18 +465,16 @@ export class DestinationWorker {
     const prefix = redshift.S3Configuration.Prefix ?? '';
     const manifest = manifestKey(prefix, batch, false);
     const manifestUrl = formatS3Url(bucket, manifest);
-    const manifestBody = Buffer.from(
-      JSON.stringify({ entries: [{ url: formatS3Url(bucket, key), mandatory: true }] }),
-    );
+    const manifestBody = manifestBodyOf(bucket, key);
     const copy = buildCopy(stream, manifestUrl);
     const retryMs = (redshift.RetryOptions?.DurationInSeconds ?? 3600) * 1000;
     const count = records.length;
     let backoffMs = 500;
+    let manifestWritten = true;
     for (;;) {
       try {
-        await this.options.objectStore.putObject(bucket, manifest, manifestBody, {
-          contentType: 'application/json',
-        });
+        if (!manifestWritten) await this.putManifest(stream, bucket, key, batch);
+        manifestWritten = false;
         const user = await this.checkTarget(stream);
         const result = await this.options.warehouse.loadBatch({
           ledger: {
@@ -488,6 +513,24 @@ export class DestinationWorker {
     }
   }
 
+  /** Writes a batch's manifest under `<Prefix>manifests/`. */
+  private async putManifest(
+    stream: StoredStream,
+    bucket: string,
+    key: string,
+    batch: BatchIdentity,
+  ): Promise<void> {
+    const prefix = stream.redshift!.S3Configuration.Prefix ?? '';
+    await this.options.objectStore.putObject(
+      bucket,
+      manifestKey(prefix, batch, false),
+      manifestBodyOf(bucket, key),
+      {
+        contentType: 'application/json',
+      },
+    );
+  }
+
   /** Checks the ClusterJDBCURL and credentials as a real cluster would; returns the user. */
   private async checkTarget(stream: StoredStream): Promise<string> {
     const redshift = stream.redshift!;
@@ -505,12 +548,19 @@ export class DestinationWorker {
       );
     }
     const user = redshift.Username ?? '';
+    // A successful sign-in is trusted for AUTH_TRUST_MS, as a cluster connection would be
+    // kept open: checking the SCRAM verifier costs milliseconds on every batch otherwise.
+    const authKey = createHash('sha256')
+      .update(`${user}\0${redshift.Password ?? ''}`)
+      .digest('hex');
+    if (this.auth?.key === authKey && this.auth.until > Date.now()) return user;
     if (!(await this.options.warehouse.authenticate(user, redshift.Password ?? ''))) {
       throw new DeliveryFailure(
         'Redshift.AuthenticationFailed',
         `Password authentication failed for user "${user}".`,
       );
     }
+    this.auth = { key: authKey, until: Date.now() + AUTH_TRUST_MS };
     return user;
   }
 
@@ -607,6 +657,11 @@ export class DestinationWorker {
       lastOffset: pending.last,
     });
   }
+}
+
+/** A Redshift manifest naming one data object. */
+function manifestBodyOf(bucket: string, key: string): Buffer {
+  return Buffer.from(JSON.stringify({ entries: [{ url: formatS3Url(bucket, key), mandatory: true }] }));
 }
 
 /** The COPY a Redshift destination runs for a manifest, in the form the Firehose console shows. */

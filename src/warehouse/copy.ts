@@ -19,8 +19,8 @@ import { promisify } from 'node:util';
 import { gunzip as gunzipCb } from 'node:zlib';
 import { parse as parseCsv, type Options as CsvOptions } from 'csv-parse/sync';
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
-import type { ObjectStore } from '../lake/index.ts';
-import type { TableColumn, TableInfo } from './catalog.ts';
+import { formatS3Url, listAllObjects, parseS3Url, type ObjectStore } from '../lake/index.ts';
+import type { LoadErrorRow, TableColumn, TableInfo } from './catalog.ts';
 import {
   LoadErrorCode,
   LoadFailure,
@@ -40,28 +40,7 @@ import { quoteIdent } from './lexer.ts';
 const gunzip = promisify(gunzipCb);
 
 /** One record COPY could not load (becomes a RejectedRecord and an stl_load_errors row). */
-export interface LoadError {
-  /** s3:// URL of the file. */
-  readonly file: string;
-  /** Line number (JSON: last line of the object, or its ordinal for concatenated objects). */
-  readonly line: number;
-  /** The record's raw text. */
-  readonly raw: string;
-  /** Column concerned. */
-  readonly column?: string;
-  /** Redshift type name of that column. */
-  readonly type?: string;
-  /** col_length of that column. */
-  readonly colLength?: string;
-  /** 0-based field number (stl_loaderror_detail.field). */
-  readonly field?: number;
-  /** The field's raw value. */
-  readonly fieldValue?: string;
-  /** Redshift load error code. */
-  readonly code: number;
-  /** Reason text. */
-  readonly reason: string;
-}
+export type LoadError = LoadErrorRow;
 
 /** What running a COPY gave. */
 export interface CopyOutcome {
@@ -103,9 +82,11 @@ interface S3Object {
 }
 
 function parseUrl(url: string): { bucket: string; key: string } {
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/i.exec(url);
-  if (!m) throw new SqlError(`Invalid S3 URL '${url}'`, SQLSTATE.invalidParameterValue);
-  return { bucket: m[1] as string, key: m[2] as string };
+  try {
+    return parseS3Url(url);
+  } catch {
+    throw new SqlError(`Invalid S3 URL '${url}'`, SQLSTATE.invalidParameterValue);
+  }
 }
 
 function isMissing(error: unknown): boolean {
@@ -120,24 +101,13 @@ function loadFailed(message: string): SqlError {
 /** Lists every key that starts with the prefix (Redshift: a prefix, not a folder). */
 async function listPrefix(store: ObjectStore, bucket: string, prefix: string): Promise<S3Object[]> {
   const out: S3Object[] = [];
-  let startAfter: string | undefined;
-  for (;;) {
-    let page;
-    try {
-      page = await store.listObjects(bucket, {
-        prefix,
-        maxKeys: 1000,
-        ...(startAfter !== undefined ? { startAfter } : {}),
-      });
-    } catch (error) {
-      if (isMissing(error)) return out;
-      throw error;
-    }
-    for (const o of page.objects) out.push({ bucket, key: o.key, url: `s3://${bucket}/${o.key}` });
-    if (!page.isTruncated) return out;
-    startAfter = page.nextStartAfter ?? page.objects[page.objects.length - 1]?.key;
-    if (startAfter === undefined) return out;
+  try {
+    for await (const o of listAllObjects(store, bucket, prefix))
+      out.push({ bucket, key: o.key, url: formatS3Url(bucket, o.key) });
+  } catch (error) {
+    if (!isMissing(error)) throw error;
   }
+  return out;
 }
 
 /** The objects a COPY reads, in order. */
