@@ -7,7 +7,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LakeError } from '../lake/index.ts';
+import { CreateBucketCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import type { CreateDeliveryStreamInput } from '../delivery/index.ts';
 import type { RunningServer } from './server.ts';
 
@@ -106,12 +106,12 @@ export function demoStream(server: RunningServer, intervalSeconds: number): Crea
   };
 }
 
-/** Creates a bucket unless it exists. */
-async function ensureBucket(server: RunningServer, bucket: string): Promise<void> {
+/** Creates a bucket through the S3 API unless it exists, as `aws s3 mb` would. */
+async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
   try {
-    await server.objectStore.createBucket(bucket);
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   } catch (error) {
-    if (!(error instanceof LakeError && error.code === 'BucketAlreadyOwnedByYou')) throw error;
+    if (!(error instanceof S3ServiceException && error.name === 'BucketAlreadyOwnedByYou')) throw error;
   }
 }
 
@@ -123,20 +123,28 @@ export async function setUpScenario(
   server: RunningServer,
   options: { readonly intervalSeconds: number; readonly say: (line: string) => void },
 ): Promise<void> {
-  await ensureBucket(server, DEMO.dataBucket);
-  await ensureBucket(server, DEMO.logBucket);
+  // The seed files go in through the S3 API, as the reference scenario does with `aws s3 cp`.
+  const s3 = new S3Client({
+    endpoint: server.urls.aws,
+    region: server.settings.region,
+    forcePathStyle: true,
+    credentials: server.settings.accessKeys[0] ?? { accessKeyId: 'sluice', secretAccessKey: 'sluice' },
+  });
+  await ensureBucket(s3, DEMO.dataBucket);
+  await ensureBucket(s3, DEMO.logBucket);
   const files = (await readdir(SEED_DIR)).filter((f) => f.endsWith('.csv')).sort();
   for (const file of files) {
     const table = basename(file, '.csv');
-    await server.objectStore.putObject(
-      DEMO.dataBucket,
-      `${table}/${file}`,
-      await readFile(join(SEED_DIR, file)),
-      {
-        contentType: 'text/csv',
-      },
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: DEMO.dataBucket,
+        Key: `${table}/${file}`,
+        Body: await readFile(join(SEED_DIR, file)),
+        ContentType: 'text/csv',
+      }),
     );
   }
+  s3.destroy();
   options.say(`Uploaded ${files.length} seed files to s3://${DEMO.dataBucket}/<table>/`);
 
   const session = await server.warehouse.openSession(server.settings.user);

@@ -16,6 +16,8 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createDeliveryStreams, FirehoseMetrics, type DeliveryStreamService } from '../delivery/index.ts';
 import { createFirehoseApi } from '../ingest/index.ts';
+import { createS3Api } from '../s3api/index.ts';
+import { createPgServer } from '../pgwire/index.ts';
 import { createLocalObjectStore, type ObjectStore } from '../lake/index.ts';
 import { createDuckDbWarehouse, type Warehouse } from '../warehouse/index.ts';
 import { createConsoleServer } from '../console/index.ts';
@@ -142,14 +144,17 @@ export async function startServer(
     accountId: settings.accountId,
     logger: logger.child({ stage: 'ingest' }),
   });
+  const s3 = createS3Api({
+    store: objectStore,
+    credentials: settings.accessKeys,
+    region: settings.region,
+    logger: logger.child({ stage: 's3' }),
+    multipartDir: join(dataDir, 'multipart'),
+  });
+  // One port, two protocols: Firehose requests carry X-Amz-Target; everything else is S3.
   const handleAws = (req: IncomingMessage, res: ServerResponse): void => {
     if (firehose.isFirehoseRequest(req)) return firehose.handle(req, res);
-    req.resume();
-    res.writeHead(400, { 'content-type': 'application/xml' });
-    res.end(
-      '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NotImplemented</Code>' +
-        '<Message>This endpoint serves the Firehose API (X-Amz-Target: Firehose_20150804.*).</Message></Error>',
-    );
+    s3.handle(req, res);
   };
   const awsServer = settings.tls
     ? createHttpsServer({ ...settings.tls }, handleAws)
@@ -164,7 +169,10 @@ export async function startServer(
     ...(settings.metricsToken ? { metricsToken: settings.metricsToken } : {}),
   });
 
+  const pg = createPgServer({ warehouse, logger: logger.child({ stage: 'pgwire' }) });
+
   const awsPort = await listen(awsServer, settings.awsPort, settings.host);
+  const sqlPort = await pg.listen(settings.sqlPort, settings.host);
   await consoleApp.listen({ port: settings.consolePort, host: settings.host });
   const consoleAddress = consoleApp.server.address();
   const consolePort =
@@ -174,7 +182,7 @@ export async function startServer(
   const urls = {
     aws: `${scheme}://${hostPart}:${awsPort}`,
     console: `http://${hostPart}:${consolePort}`,
-    sql: `postgresql://${settings.user}@${hostPart}:${settings.sqlPort}/dev`,
+    sql: `postgresql://${settings.user}@${hostPart}:${sqlPort}/dev`,
   };
   ready = true;
 
@@ -193,6 +201,7 @@ export async function startServer(
         awsServer.closeIdleConnections();
         await streams.close({ flush: true, timeoutMs: 30_000 });
         await consoleApp.close();
+        await pg.close();
         awsServer.closeAllConnections();
         await warehouse.close();
       })();

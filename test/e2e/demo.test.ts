@@ -78,4 +78,25 @@ describe('sluice demo', () => {
     );
     assert.match(sql.stdout, /flowing\n-+\n t *\n\(1 row\)/);
   });
+
+  test('psql reads the readings over the PostgreSQL wire protocol on the SQL port', async () => {
+    const { stdout } = await run(
+      '/usr/bin/psql',
+      [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(demo.sqlPort),
+        '-U',
+        'awsuser',
+        '-d',
+        'dev',
+        '-At',
+        '-c',
+        "SELECT count(DISTINCT guid) >= 6 FROM sensor.message WHERE guid <> 'test-guid-test-guid-test-guid'",
+      ],
+      { env: { ...process.env, PGPASSWORD: demo.password, PGCONNECT_TIMEOUT: '10' } },
+    );
+    assert.equal(stdout.trim(), 't');
+  });
 });

@@ -1,0 +1,663 @@
+/**
+ * One client connection: startup, sign-in, then the simple and extended query protocols
+ * over the connection's own WarehouseSession. Messages are handled one at a time, in order.
+ *
+ * @see https://www.postgresql.org/docs/15/protocol-flow.html
+ */
+import type { Socket } from 'node:net';
+import { randomInt } from 'node:crypto';
+import type { QueryResult, ScramVerifier, Warehouse, WarehouseSession } from '../warehouse/index.ts';
+import { SqlError, splitStatements } from '../warehouse/index.ts';
+import type { Logger } from '../util/logger.ts';
+import {
+  BodyReader,
+  CANCEL_REQUEST_CODE,
+  GSSENC_REQUEST_CODE,
+  MessageFramer,
+  MessageWriter,
+  ProtocolViolation,
+  SSL_REQUEST_CODE,
+  type ErrorFields,
+  type FrontendMessage,
+} from './messages.ts';
+import { bindParams, paramCount, paramLiteral, quoteLiteral, type BoundSql } from './params.ts';
+import { mockVerifier, SCRAM_MECHANISM, ScramError, ScramExchange } from './scram.ts';
+import { binaryParamText, encodeValue, fieldDescriptions, OID, resultFormats, wireType } from './types.ts';
+
+/** The only database the warehouse has. */
+export const DATABASE = 'dev';
+
+/** Flush DataRows to the socket once this many bytes are waiting. */
+const FLUSH_BYTES = 256 * 1024;
+
+/** What a connection needs from its server. */
+export interface ConnectionContext {
+  /** The warehouse. */
+  readonly warehouse: Warehouse;
+  /** Logger. */
+  readonly logger: Logger;
+  /** server_version to report. */
+  readonly serverVersion: string;
+  /** Sign-in method. */
+  readonly auth: 'scram-sha-256' | 'password';
+  /** Registers this connection's cancel key; returns the process id to report. */
+  register(secret: number, cancel: () => void): number;
+  /** Forgets a cancel key. */
+  unregister(pid: number): void;
+  /** Handles a CancelRequest. */
+  cancel(pid: number, secret: number): void;
+}
+
+/** A statement from Parse. */
+interface PreparedStatement {
+  /** The statement text (trimmed, without a trailing `;`); '' for an empty query. */
+  readonly sql: string;
+  /** Parameter type OIDs (0 when the client left it open). */
+  readonly paramTypes: readonly number[];
+}
+
+/** A portal from Bind. */
+interface Portal {
+  readonly statement: PreparedStatement;
+  readonly bound: BoundSql;
+  readonly formatCodes: readonly number[];
+  /** Set once run: the statement's result (undefined for an empty query) and column formats. */
+  run?: { readonly result: QueryResult | undefined; readonly formats: readonly number[] };
+  /** Rows already sent. */
+  cursor: number;
+}
+
+/** A failure to report as an ErrorResponse. */
+class ClientError extends Error {
+  constructor(
+    message: string,
+    readonly sqlstate: string,
+  ) {
+    super(message);
+  }
+}
+
+type AuthState =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'sasl-initial'; readonly exchange: ScramExchange }
+  | { readonly kind: 'sasl-final'; readonly exchange: ScramExchange }
+  | { readonly kind: 'password' };
+
+/** Serves one socket until it closes. */
+export class Connection {
+  private readonly framer = new MessageFramer();
+  private readonly writer = new MessageWriter();
+  private readonly log: Logger;
+  private user = '';
+  private database = '';
+  private startupParams = new Map<string, string>();
+  private auth: AuthState = { kind: 'none' };
+  private session: WarehouseSession | undefined;
+  private pid = 0;
+  private closed = false;
+  private pumping = false;
+  /** After an error in the extended protocol, everything up to Sync is discarded. */
+  private ignoreTillSync = false;
+  private readonly statements = new Map<string, PreparedStatement>();
+  private readonly portals = new Map<string, Portal>();
+
+  /** Starts serving the socket. */
+  constructor(
+    private readonly socket: Socket,
+    private readonly ctx: ConnectionContext,
+  ) {
+    this.log = ctx.logger.child({ remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}` });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => {
+      this.framer.push(chunk);
+      void this.pump();
+    });
+    socket.on('error', (error) => this.log.debug({ err: error.message }, 'SQL client socket error'));
+    socket.on('close', () => void this.shutdown());
+  }
+
+  /** Drops the connection and closes its session. */
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.pid) this.ctx.unregister(this.pid);
+    this.socket.destroy();
+    const session = this.session;
+    this.session = undefined;
+    if (session) {
+      session.cancel();
+      await session.close().catch((error: unknown) => {
+        this.log.warn({ err: String(error), user: this.user }, 'Closing the SQL session failed');
+      });
+    }
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      for (;;) {
+        if (this.closed) return;
+        const message = this.framer.next();
+        if (!message) break;
+        await this.handle(message);
+      }
+      await this.flush();
+    } catch (error) {
+      if (error instanceof ProtocolViolation) await this.fatal('08P01', error.message);
+      else {
+        this.log.error({ err: String(error), user: this.user }, 'SQL connection failed');
+        await this.fatal('XX000', error instanceof Error ? error.message : String(error));
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async flush(): Promise<void> {
+    if (this.writer.pending === 0 || this.socket.destroyed) return;
+    if (this.socket.write(this.writer.take())) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
+  }
+
+  /** Sends a FATAL error and closes the connection. */
+  private async fatal(code: string, message: string): Promise<void> {
+    if (this.closed) return;
+    this.writer.error({ severity: 'FATAL', code, message });
+    await this.flush();
+    this.socket.end();
+    await this.shutdown();
+  }
+
+  private async handle(message: FrontendMessage): Promise<void> {
+    if (message.type === '') return this.handleStartup(new BodyReader(message.body));
+    if (!this.session) return this.handleAuth(message);
+    if (this.ignoreTillSync && message.type !== 'S' && message.type !== 'X') return;
+    switch (message.type) {
+      case 'Q':
+        return this.simpleQuery(new BodyReader(message.body).cstring());
+      case 'P':
+      case 'B':
+      case 'D':
+      case 'E':
+      case 'C':
+        try {
+          await this.extended(message.type, new BodyReader(message.body));
+        } catch (error) {
+          if (error instanceof ProtocolViolation) throw error;
+          this.sendError(error);
+          this.ignoreTillSync = true;
+        }
+        return;
+      case 'H':
+        return this.flush();
+      case 'S':
+        return this.sync();
+      case 'X':
+        this.socket.end();
+        return this.shutdown();
+      case 'F':
+        this.sendError(new ClientError('function call messages are not supported', '0A000'));
+        this.writer.readyForQuery(this.status());
+        return;
+      case 'd':
+      case 'c':
+      case 'f':
+        // Copy messages with no COPY FROM STDIN running: PostgreSQL ignores them too.
+        return;
+      default:
+        throw new ProtocolViolation(`invalid frontend message type ${message.type.charCodeAt(0)}`);
+    }
+  }
+
+  // ---- startup and sign-in ----
+
+  private async handleStartup(body: BodyReader): Promise<void> {
+    const code = body.int32();
+    if (code === SSL_REQUEST_CODE || code === GSSENC_REQUEST_CODE) {
+      // No TLS or GSS encryption here: the client may go on in clear.
+      this.writer.rawByte('N');
+      return this.flush();
+    }
+    if (code === CANCEL_REQUEST_CODE) {
+      this.ctx.cancel(body.int32(), body.int32());
+      this.socket.end();
+      return this.shutdown();
+    }
+    const major = code >>> 16;
+    const minor = code & 0xffff;
+    if (major !== 3)
+      return this.fatal(
+        '0A000',
+        `unsupported frontend protocol ${major}.${minor}: server supports 3.0 to 3.0`,
+      );
+    this.framer.startup = false;
+    const unsupported: string[] = [];
+    for (;;) {
+      const name = body.cstring();
+      if (name === '') break;
+      const value = body.cstring();
+      if (name.startsWith('_pq_.')) unsupported.push(name);
+      else this.startupParams.set(name, value);
+    }
+    if (minor > 0 || unsupported.length > 0) this.writer.negotiateProtocolVersion(0, unsupported);
+    this.user = this.startupParams.get('user') ?? '';
+    this.database = this.startupParams.get('database') ?? this.user;
+    if (!this.user) return this.fatal('28000', 'no PostgreSQL user name specified in startup packet');
+    if (this.ctx.auth === 'password') {
+      this.auth = { kind: 'password' };
+      this.writer.authentication(3);
+    } else {
+      const verifier: ScramVerifier | undefined = await this.ctx.warehouse.getScramVerifier(this.user);
+      // An unknown user goes through the same exchange with a random verifier and fails at the end.
+      const exchange = new ScramExchange(verifier ?? (await mockVerifier()), verifier !== undefined);
+      this.auth = { kind: 'sasl-initial', exchange };
+      this.writer.authentication(10, Buffer.from(`${SCRAM_MECHANISM}\0\0`, 'utf8'));
+    }
+    return this.flush();
+  }
+
+  private async handleAuth(message: FrontendMessage): Promise<void> {
+    if (message.type !== 'p') throw new ProtocolViolation(`expected a password message, got ${message.type}`);
+    const body = new BodyReader(message.body);
+    const state = this.auth;
+    try {
+      switch (state.kind) {
+        case 'password': {
+          const password = body.cstring();
+          if (!(await this.ctx.warehouse.authenticate(this.user, password)))
+            throw new ScramError('password authentication failed', '28P01');
+          return await this.signedIn();
+        }
+        case 'sasl-initial': {
+          const mechanism = body.cstring();
+          if (mechanism !== SCRAM_MECHANISM)
+            throw new ScramError('client selected an invalid SASL authentication mechanism', '08P01');
+          const length = body.int32();
+          const data = length < 0 ? '' : body.bytes(length).toString('utf8');
+          const serverFirst = state.exchange.clientFirst(data);
+          this.auth = { kind: 'sasl-final', exchange: state.exchange };
+          this.writer.authentication(11, Buffer.from(serverFirst, 'utf8'));
+          return await this.flush();
+        }
+        case 'sasl-final': {
+          const serverFinal = state.exchange.clientFinal(body.rest().toString('utf8'));
+          this.writer.authentication(12, Buffer.from(serverFinal, 'utf8'));
+          return await this.signedIn();
+        }
+        case 'none':
+          throw new ProtocolViolation('unexpected password message');
+      }
+    } catch (error) {
+      if (error instanceof ScramError) {
+        this.log.info({ user: this.user, reason: error.message }, 'SQL sign-in failed');
+        return this.fatal(
+          error.sqlstate,
+          error.sqlstate === '28P01'
+            ? `password authentication failed for user "${this.user}"`
+            : error.message,
+        );
+      }
+      throw error;
+    }
+  }
+
+  private async signedIn(): Promise<void> {
+    this.auth = { kind: 'none' };
+    if (this.database !== DATABASE) return this.fatal('3D000', `database "${this.database}" does not exist`);
+    const session = await this.ctx.warehouse.openSession(this.user);
+    if (this.closed) {
+      await session.close();
+      return;
+    }
+    this.session = session;
+    const options = this.startupParams.get('options');
+    if (options) {
+      try {
+        for (const [name, value] of parseOptions(options))
+          await session.execute(`SET ${quoteIdent(name)} TO ${quoteLiteral(value)}`);
+      } catch (error) {
+        return this.fatal(error instanceof SqlError ? error.sqlstate : '22023', errorMessage(error));
+      }
+    }
+    const secret = randomInt(-0x80000000, 0x7fffffff);
+    this.pid = this.ctx.register(secret, () => this.session?.cancel());
+    this.writer.authentication(0);
+    const params: [string, string][] = [
+      ['application_name', this.startupParams.get('application_name') ?? ''],
+      ['client_encoding', 'UTF8'],
+      ['DateStyle', 'ISO, MDY'],
+      ['default_transaction_read_only', 'off'],
+      ['in_hot_standby', 'off'],
+      ['integer_datetimes', 'on'],
+      ['IntervalStyle', 'postgres'],
+      ['server_encoding', 'UTF8'],
+      ['server_version', this.ctx.serverVersion],
+      ['session_authorization', this.user],
+      ['standard_conforming_strings', 'on'],
+      ['TimeZone', 'UTC'],
+    ];
+    for (const [name, value] of params) this.writer.parameterStatus(name, value);
+    this.writer.backendKeyData(this.pid, secret);
+    this.writer.readyForQuery(this.status());
+    this.log.debug({ user: this.user, pid: this.pid }, 'SQL client signed in');
+    return this.flush();
+  }
+
+  // ---- queries ----
+
+  private status(): 'I' | 'T' | 'E' {
+    switch (this.session?.transactionStatus) {
+      case 'open':
+        return 'T';
+      case 'failed':
+        return 'E';
+      default:
+        return 'I';
+    }
+  }
+
+  private async simpleQuery(sql: string): Promise<void> {
+    const session = this.session as WarehouseSession;
+    // A simple Query ends the unnamed statement and portal, as in PostgreSQL.
+    this.statements.delete('');
+    this.portals.delete('');
+    let results: readonly QueryResult[];
+    let failure: unknown;
+    try {
+      results = await session.execute(sql);
+    } catch (error) {
+      failure = error;
+      results = error instanceof SqlError ? (error.options.results ?? []) : [];
+    }
+    if (failure === undefined && results.length === 0) this.writer.emptyQuery();
+    for (const result of results) {
+      if (hasRows(result)) this.writer.rowDescription(fieldDescriptions(result.columns));
+      await this.sendRows(result, [], 0, result.rows.length);
+      this.writer.commandComplete(commandTag(result, result.rows.length));
+    }
+    if (failure !== undefined) this.sendError(failure);
+    this.writer.readyForQuery(this.status());
+  }
+
+  private async sendRows(
+    result: QueryResult,
+    formats: readonly number[],
+    from: number,
+    to: number,
+  ): Promise<void> {
+    const oids = result.columns.map((c) => wireType(c.type).oid);
+    for (let r = from; r < to; r++) {
+      const row = result.rows[r] as readonly unknown[];
+      this.writer.dataRow(oids.map((oid, i) => encodeValue(row[i], oid, formats[i] ?? 0)));
+      if (this.writer.pending >= FLUSH_BYTES) await this.flush();
+    }
+  }
+
+  private sendError(error: unknown, toOriginal?: (offset: number) => number): void {
+    let fields: ErrorFields;
+    if (error instanceof SqlError) {
+      const pos = error.options.position;
+      fields = {
+        severity: 'ERROR',
+        code: error.sqlstate,
+        message: error.message,
+        ...(error.options.detail ? { detail: error.options.detail } : {}),
+        ...(error.options.hint ? { hint: error.options.hint } : {}),
+        ...(pos !== undefined ? { position: toOriginal ? toOriginal(pos - 1) + 1 : pos } : {}),
+      };
+    } else if (error instanceof ClientError) {
+      fields = { severity: 'ERROR', code: error.sqlstate, message: error.message };
+    } else {
+      this.log.error({ err: String(error), user: this.user }, 'SQL statement failed unexpectedly');
+      fields = { severity: 'ERROR', code: 'XX000', message: errorMessage(error) };
+    }
+    this.writer.error(fields);
+  }
+
+  private async extended(type: 'P' | 'B' | 'D' | 'E' | 'C', body: BodyReader): Promise<void> {
+    switch (type) {
+      case 'P':
+        return this.parse(body);
+      case 'B':
+        return this.bind(body);
+      case 'D': {
+        const kind = String.fromCharCode(body.bytes(1)[0] as number);
+        const name = body.cstring();
+        return kind === 'S' ? this.describeStatement(name) : this.describePortal(name);
+      }
+      case 'E': {
+        const name = body.cstring();
+        return this.execute(name, body.int32());
+      }
+      case 'C': {
+        const kind = String.fromCharCode(body.bytes(1)[0] as number);
+        const name = body.cstring();
+        if (kind === 'S') this.statements.delete(name);
+        else this.portals.delete(name);
+        this.writer.message('3');
+        return;
+      }
+    }
+  }
+
+  private parse(body: BodyReader): void {
+    const name = body.cstring();
+    const text = body.cstring();
+    const count = body.int16();
+    const types: number[] = [];
+    for (let i = 0; i < count; i++) types.push(body.int32());
+    if (name !== '' && this.statements.has(name))
+      throw new ClientError(`prepared statement "${name}" already exists`, '42P05');
+    const parts = splitStatements(text);
+    if (parts.length > 1)
+      throw new ClientError('cannot insert multiple commands into a prepared statement', '42601');
+    const sql = parts[0]?.text ?? '';
+    const used = paramCount(sql);
+    while (types.length < used) types.push(0);
+    this.statements.set(name, { sql, paramTypes: types });
+    this.writer.message('1');
+  }
+
+  private bind(body: BodyReader): void {
+    const portalName = body.cstring();
+    const statementName = body.cstring();
+    const formatCount = body.int16();
+    const formats: number[] = [];
+    for (let i = 0; i < formatCount; i++) formats.push(body.int16());
+    const valueCount = body.int16();
+    const values: (Buffer | null)[] = [];
+    for (let i = 0; i < valueCount; i++) {
+      const len = body.int32();
+      values.push(len < 0 ? null : body.bytes(len));
+    }
+    const resultCount = body.int16();
+    const formatCodes: number[] = [];
+    for (let i = 0; i < resultCount; i++) formatCodes.push(body.int16());
+    const statement = this.statements.get(statementName);
+    if (!statement) throw new ClientError(`prepared statement "${statementName}" does not exist`, '26000');
+    if (portalName !== '' && this.portals.has(portalName))
+      throw new ClientError(`portal "${portalName}" already exists`, '42P03');
+    if (valueCount !== statement.paramTypes.length)
+      throw new ClientError(
+        `bind message supplies ${valueCount} parameters, but prepared statement "${statementName}" requires ${statement.paramTypes.length}`,
+        '08P01',
+      );
+    const literals = values.map((value, i) => {
+      const oid = statement.paramTypes[i] ?? 0;
+      if (value === null) return 'NULL';
+      const format = formats.length === 0 ? 0 : formats.length === 1 ? formats[0] : formats[i];
+      let text: string | undefined;
+      if (format === 1) {
+        text = binaryParamText(value, oid);
+        if (text === undefined)
+          throw new ClientError(`unsupported binary format for parameter $${i + 1} (type ${oid})`, '22P03');
+      } else text = value.toString('utf8');
+      return paramLiteral(text, oid);
+    });
+    this.portals.set(portalName, {
+      statement,
+      bound: bindParams(statement.sql, literals),
+      formatCodes,
+      cursor: 0,
+    });
+    this.writer.message('2');
+  }
+
+  private async describeStatement(name: string): Promise<void> {
+    const statement = this.statements.get(name);
+    if (!statement) throw new ClientError(`prepared statement "${name}" does not exist`, '26000');
+    this.writer.parameterDescription(statement.paramTypes.map((t) => (t === 0 ? OID.text : t)));
+    const columns = await this.describeColumns(statement);
+    if (columns) this.writer.rowDescription(fieldDescriptions(columns));
+    else this.writer.message('n');
+  }
+
+  /** A statement's result columns without running it, or undefined when it returns no rows. */
+  private async describeColumns(statement: PreparedStatement): Promise<QueryResult['columns'] | undefined> {
+    const word = /^\s*\(*\s*([A-Za-z]+)/.exec(statement.sql)?.[1]?.toLowerCase();
+    if (word !== 'select' && word !== 'with' && word !== 'values' && word !== 'show') return undefined;
+    const bound = bindParams(
+      statement.sql,
+      statement.paramTypes.map(() => 'NULL'),
+    );
+    const session = this.session as WarehouseSession;
+    const probe = word === 'show' ? bound.sql : `SELECT * FROM (\n${bound.sql}\n) AS q LIMIT 0`;
+    const [result] = await session.execute(probe);
+    return result?.columns;
+  }
+
+  private async runPortal(portal: Portal): Promise<NonNullable<Portal['run']>> {
+    if (portal.run) return portal.run;
+    let result: QueryResult | undefined;
+    if (portal.statement.sql !== '') {
+      const session = this.session as WarehouseSession;
+      try {
+        [result] = await session.execute(portal.bound.sql);
+      } catch (error) {
+        if (error instanceof SqlError) throw new BoundSqlError(error, portal.bound);
+        throw error;
+      }
+    }
+    portal.run = { result, formats: result ? resultFormats(result.columns, portal.formatCodes) : [] };
+    return portal.run;
+  }
+
+  private async describePortal(name: string): Promise<void> {
+    const portal = this.portals.get(name);
+    if (!portal) throw new ClientError(`portal "${name}" does not exist`, '34000');
+    // Running the portal now gives the exact columns; Execute then sends its rows.
+    const run = await this.runPortal(portal);
+    if (run.result && hasRows(run.result))
+      this.writer.rowDescription(fieldDescriptions(run.result.columns, run.formats));
+    else this.writer.message('n');
+  }
+
+  private async execute(name: string, maxRows: number): Promise<void> {
+    const portal = this.portals.get(name);
+    if (!portal) throw new ClientError(`portal "${name}" does not exist`, '34000');
+    const run = await this.runPortal(portal);
+    const result = run.result;
+    if (!result) {
+      this.writer.emptyQuery();
+      return;
+    }
+    const remaining = result.rows.length - portal.cursor;
+    const count = maxRows > 0 ? Math.min(maxRows, remaining) : remaining;
+    await this.sendRows(result, run.formats, portal.cursor, portal.cursor + count);
+    portal.cursor += count;
+    if (portal.cursor < result.rows.length) this.writer.message('s');
+    else this.writer.commandComplete(commandTag(result, count));
+  }
+
+  private sync(): void {
+    this.ignoreTillSync = false;
+    // Portals live until the end of the transaction.
+    if (this.status() === 'I') this.portals.clear();
+    this.writer.readyForQuery(this.status());
+  }
+}
+
+/** A SqlError from a bound statement, whose position must be mapped back to the statement text. */
+class BoundSqlError extends SqlError {
+  constructor(error: SqlError, bound: BoundSql) {
+    const pos = error.options.position;
+    super(error.message, error.sqlstate, {
+      ...error.options,
+      ...(pos !== undefined ? { position: bound.originalOffset(pos - 1) + 1 } : {}),
+    });
+  }
+}
+
+/** True when a result is row-shaped (RowDescription is sent even for zero rows). */
+function hasRows(result: QueryResult): boolean {
+  return result.columns.length > 0 || result.command === 'SELECT' || result.command === 'SHOW';
+}
+
+/**
+ * The CommandComplete tag.
+ * @see https://www.postgresql.org/docs/15/protocol-message-formats.html (CommandComplete)
+ */
+export function commandTag(result: QueryResult, rowsSent: number): string {
+  switch (result.command) {
+    case 'SELECT':
+      return `SELECT ${rowsSent}`;
+    case 'INSERT':
+      return `INSERT 0 ${result.rowCount}`;
+    case 'UPDATE':
+    case 'DELETE':
+    case 'COPY':
+    case 'MERGE':
+    case 'FETCH':
+    case 'MOVE':
+      return `${result.command} ${result.rowCount}`;
+    default:
+      return result.command;
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/**
+ * Reads the startup `options` parameter: `-c name=value` and `--name=value`, separated by
+ * spaces, with `\` escaping a space.
+ * @see https://www.postgresql.org/docs/15/libpq-connect.html#LIBPQ-CONNECT-OPTIONS
+ */
+export function parseOptions(options: string): [string, string][] {
+  const words: string[] = [];
+  let word = '';
+  for (let i = 0; i < options.length; i++) {
+    const ch = options[i] as string;
+    if (ch === '\\' && i + 1 < options.length) word += options[++i];
+    else if (/\s/.test(ch)) {
+      if (word) words.push(word);
+      word = '';
+    } else word += ch;
+  }
+  if (word) words.push(word);
+  const out: [string, string][] = [];
+  for (let i = 0; i < words.length; i++) {
+    let w = words[i] as string;
+    if (w === '-c') w = words[++i] ?? '';
+    else if (w.startsWith('-c')) w = w.slice(2);
+    else if (w.startsWith('--')) w = w.slice(2);
+    else continue;
+    const eq = w.indexOf('=');
+    if (eq > 0) out.push([w.slice(0, eq).replaceAll('-', '_'), w.slice(eq + 1)]);
+  }
+  return out;
+}

@@ -1,0 +1,86 @@
+/**
+ * The additional checksums S3 verifies on upload (`x-amz-checksum-<algorithm>`, base64 of the
+ * big-endian digest): CRC32 (zlib), CRC32C (table-driven here, Node has none), SHA-1, SHA-256.
+ * CRC64NVME is accepted but not verified.
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
+ */
+import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import { S3Error } from './errors.ts';
+
+/** Checksum algorithms by their header suffix. */
+export const CHECKSUM_ALGORITHMS = ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'] as const;
+
+/** One checksum algorithm name, lower case. */
+export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
+
+const CRC32C_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    // 0x82F63B78 is the reflected Castagnoli polynomial.
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/** CRC-32C (Castagnoli) of bytes, as an unsigned 32-bit number. */
+export function crc32c(data: Uint8Array): number {
+  let c = 0xffffffff;
+  for (let i = 0; i < data.length; i++) {
+    c = (CRC32C_TABLE[(c ^ (data[i] as number)) & 0xff] as number) ^ (c >>> 8);
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function u32Base64(n: number): string {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n >>> 0);
+  return b.toString('base64');
+}
+
+/** The base64 checksum of `data`, or undefined for an algorithm not computed here. */
+export function checksumOf(algorithm: ChecksumAlgorithm, data: Uint8Array): string | undefined {
+  switch (algorithm) {
+    case 'crc32':
+      return u32Base64(crc32(data));
+    case 'crc32c':
+      return u32Base64(crc32c(data));
+    case 'sha1':
+      return createHash('sha1').update(data).digest('base64');
+    case 'sha256':
+      return createHash('sha256').update(data).digest('base64');
+    case 'crc64nvme':
+      return undefined;
+  }
+}
+
+/** Parses `x-amz-checksum-<alg>` into its algorithm, or undefined for another name. */
+export function checksumHeaderAlgorithm(name: string): ChecksumAlgorithm | undefined {
+  if (!name.startsWith('x-amz-checksum-')) return undefined;
+  const alg = name.slice('x-amz-checksum-'.length);
+  return (CHECKSUM_ALGORITHMS as readonly string[]).includes(alg) ? (alg as ChecksumAlgorithm) : undefined;
+}
+
+/**
+ * Checks each given checksum against the body; BadDigest when one differs.
+ * Returns the headers to echo in the response.
+ */
+export function verifyChecksums(
+  given: ReadonlyMap<ChecksumAlgorithm, string>,
+  body: Uint8Array,
+): Record<string, string> {
+  const echo: Record<string, string> = {};
+  for (const [alg, value] of given) {
+    const actual = checksumOf(alg, body);
+    if (actual !== undefined && actual !== value) {
+      throw new S3Error(
+        'BadDigest',
+        `The ${alg.toUpperCase()} you specified did not match the calculated checksum.`,
+      );
+    }
+    echo[`x-amz-checksum-${alg}`] = value;
+  }
+  return echo;
+}

@@ -1,0 +1,60 @@
+/**
+ * The S3 REST API over the lake: buckets, objects, listings and multipart uploads, served
+ * as a node:http request handler on the AWS port beside the Firehose API.
+ *
+ * CONTRACT
+ * - Path-style (`/<bucket>/<key>`) and virtual-host-style (`Host: <bucket>.localhost[:port]`
+ *   or `<bucket>.s3.<anything>`) addressing; keys are URL-decoded from the path.
+ * - Every request carries SigV4 (Authorization header or presigned query), signed for
+ *   service `s3` in any region. With credentials configured the signature, aws-chunked chunk
+ *   signatures and a signed payload hash are verified; with none, any well-formed signature
+ *   is accepted. Unsigned requests are refused (AccessDenied).
+ * - Errors are S3's XML `<Error>` documents, mapped in one table (`errors.ts`). A bad request
+ *   is answered with an error and never crashes the server; an unexpected failure answers
+ *   500 InternalError and is logged.
+ * - Request bodies are held in memory (the ObjectStore takes a Buffer): a PUT costs its size
+ *   in memory, and completing a multipart upload costs the whole object's size.
+ * - Objects have no versions: versioning reads as never enabled, and every version listed
+ *   is `null` and latest.
+ *
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/API/Welcome.html
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ObjectStore } from '../lake/index.ts';
+import type { Logger } from '../util/logger.ts';
+
+/** An AWS access key that may sign requests. */
+export interface S3AccessKey {
+  /** The access key id. */
+  readonly accessKeyId: string;
+  /** Its secret. */
+  readonly secretAccessKey: string;
+}
+
+/** Options of the S3 API. */
+export interface S3ApiOptions {
+  /** The lake the API serves. */
+  readonly store: ObjectStore;
+  /** Keys that may sign; undefined or empty accepts any well-formed SigV4 signature. */
+  readonly credentials?: readonly S3AccessKey[];
+  /** The region GetBucketLocation and HeadBucket report (default us-east-1). */
+  readonly region?: string;
+  /** Where failures are logged (default: nowhere). */
+  readonly logger?: Logger;
+  /** Largest object, single PUT or completed multipart upload, in bytes (default 1 GiB; S3's own PUT limit is 5 GiB). */
+  readonly maxObjectBytes?: number;
+  /** Folder for multipart uploads in progress (default `<os tmpdir>/sluice-multipart-<pid>`). */
+  readonly multipartDir?: string;
+  /** Largest accepted clock difference of a signed request (default 15 minutes, as S3). */
+  readonly maxClockSkewMs?: number;
+  /** Smallest size of every part but the last when completing (default 5 MiB, as S3). */
+  readonly minPartBytes?: number;
+}
+
+/** The S3 API as a request handler. */
+export interface S3Api {
+  /** Serves one request; never throws, always answers (unless the client went away). */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+}
+
+export { createS3Api } from './s3-api.ts';
