@@ -85,7 +85,9 @@ async function runServer(
   say(`Data directory   ${resolve(settings.dataDir)}`);
   say(`Firehose API     ${server.urls.aws}   (aws --endpoint-url ${server.urls.aws} firehose ...)`);
   say(`Console and API  ${server.urls.console}   (GET /health, /metrics, POST /api/sql)`);
-  say(`Warehouse        ${server.urls.sql}   (psql -h ${settings.host} -p ${settings.sqlPort} -U ${settings.user} dev, or npx sluice sql "SELECT ...")`);
+  say(
+    `Warehouse        ${server.urls.sql}   (psql -h ${settings.host} -p ${settings.sqlPort} -U ${settings.user} dev, or npx sluice sql "SELECT ...")`,
+  );
   if (afterStart) await afterStart(server, stop.signal);
   say(`Sluice ready: ${server.urls.aws} ${server.urls.console}`);
 }
