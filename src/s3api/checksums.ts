@@ -1,11 +1,12 @@
 /**
  * The additional checksums S3 verifies on upload (`x-amz-checksum-<algorithm>`, base64 of the
- * big-endian digest): CRC32 (zlib), CRC32C (table-driven here, Node has none), SHA-1, SHA-256.
+ * big-endian digest): CRC32 (zlib), CRC32C (@aws-crypto/crc32c, as the SDKs), SHA-1, SHA-256.
  * CRC64NVME is accepted but not verified.
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/checking-object-integrity.html
  */
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { crc32c as crc32cOf } from '@aws-crypto/crc32c';
 import { S3Error } from './errors.ts';
 
 /** Checksum algorithms by their header suffix. */
@@ -14,24 +15,9 @@ export const CHECKSUM_ALGORITHMS = ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha
 /** One checksum algorithm name, lower case. */
 export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
 
-const CRC32C_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    // 0x82F63B78 is the reflected Castagnoli polynomial.
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** CRC-32C (Castagnoli) of bytes, as an unsigned 32-bit number. */
+/** CRC-32C (Castagnoli) of bytes, as an unsigned 32-bit number (the AWS SDK's own implementation). */
 export function crc32c(data: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) {
-    c = (CRC32C_TABLE[(c ^ (data[i] as number)) & 0xff] as number) ^ (c >>> 8);
-  }
-  return (c ^ 0xffffffff) >>> 0;
+  return crc32cOf(data) >>> 0;
 }
 
 function u32Base64(n: number): string {
