@@ -158,6 +158,12 @@ export const DIALECT_CASES: readonly DialectCase[] = [
     rows: [[true, true]],
   },
   {
+    title: 'VERSION() names PostgreSQL, Redshift and Sluice',
+    redshift:
+      "SELECT version() LIKE 'PostgreSQL 15.0 %', version() LIKE '%Redshift%', version() LIKE '%Sluice%'",
+    rows: [[true, true, true]],
+  },
+  {
     title: "'now' as a timestamp literal and in a comparison",
     redshift:
       "SELECT 'now'::timestamp > '2020-01-01'::timestamp, count(*) FROM message WHERE created <= 'now'",

@@ -357,6 +357,9 @@ class Cursor {
 
 /** GETDATE(): the current timestamp in whole seconds, as Redshift returns it. */
 export const GETDATE_SQL = "date_trunc('second', timezone('UTC', now()))";
+/** VERSION(): a PostgreSQL-style banner that also names Redshift and Sluice, as clients parse the first words. */
+export const VERSION_SQL =
+  "'PostgreSQL 15.0 on x86_64-pc-linux-gnu, compiled by Sluice; Redshift SQL dialect 1.0; Sluice 0.1.0 on DuckDB ' || library_version FROM pragma_version()";
 /** SYSDATE: the transaction's start as TIMESTAMP (UTC), with microseconds. */
 export const SYSDATE_SQL = "timezone('UTC', now())";
 /** Redshift's special datetime strings. @see https://docs.aws.amazon.com/redshift/latest/dg/r_Date_and_time_literals.html */
@@ -386,6 +389,9 @@ function rewriteExpressions(c: Cursor, from: number, to: number, edits: Map<numb
     if (t.kind === 'word') {
       if (t.value === 'getdate' && !prevDot && c.isOp(k + 1, '(') && c.isOp(k + 2, ')')) {
         edits.set(k, { through: k + 2, text: GETDATE_SQL });
+        k += 2;
+      } else if (t.value === 'version' && !prevDot && c.isOp(k + 1, '(') && c.isOp(k + 2, ')')) {
+        edits.set(k, { through: k + 2, text: `(SELECT ${VERSION_SQL})` });
         k += 2;
       } else if (t.value === 'sysdate' && !prevDot && !c.isOp(k + 1, '(') && !c.isOp(k + 1, '.')) {
         edits.set(k, { through: k, text: SYSDATE_SQL });
