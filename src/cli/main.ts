@@ -14,12 +14,11 @@ import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
 import { SingleBar, Presets } from 'cli-progress';
-import { createLocalObjectStore } from '../lake/index.ts';
 import { parseDuration, putTestMessage, readSensors, runSimulator } from '../simulator/index.ts';
 import type { Logger } from '../util/logger.ts';
 import { registerLakeCommand } from './lake-command.ts';
 import { credentialsPath, startServer, type RunningServer } from './server.ts';
-import { resolveSettings, type ServerFlags } from './settings.ts';
+import { openLake, resolveSettings, type ServerFlags } from './settings.ts';
 import { DEMO, SEED_DIR, setUpScenario } from './demo.ts';
 import { printResults } from './sql-output.ts';
 
@@ -342,10 +341,9 @@ apiOptions(
   }
 });
 
-registerLakeCommand(program, async () => {
-  const settings = await resolveSettings({});
-  return createLocalObjectStore({ root: join(resolve(settings.dataDir), 'lake') });
-});
+registerLakeCommand(program, async () =>
+  openLake(await resolveSettings({ config: process.env.SLUICE_CONFIG })),
+);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   process.stderr.write(`sluice: ${(error as Error).message}\n`);

@@ -18,11 +18,11 @@ import { createDeliveryStreams, FirehoseMetrics, type DeliveryStreamService } fr
 import { createFirehoseApi } from '../ingest/index.ts';
 import { createS3Api } from '../s3api/index.ts';
 import { createPgServer } from '../pgwire/index.ts';
-import { createLocalObjectStore, type ObjectStore } from '../lake/index.ts';
+import type { ObjectStore } from '../lake/index.ts';
 import { createDuckDbWarehouse, type Warehouse } from '../warehouse/index.ts';
 import { createConsoleServer } from '../console/index.ts';
 import type { Logger } from '../util/logger.ts';
-import { isLoopbackHost, type ServerSettings } from './settings.ts';
+import { isLoopbackHost, openLake, type ServerSettings } from './settings.ts';
 
 /** A running Sluice server. */
 export interface RunningServer {
@@ -107,10 +107,7 @@ export async function startServer(
   await stat(dataDir);
 
   let ready = false;
-  const objectStore = createLocalObjectStore({
-    root: join(dataDir, 'lake'),
-    logger: logger.child({ stage: 'lake' }),
-  });
+  const objectStore = openLake(settings, logger.child({ stage: 'lake' }));
   const warehouse = await createDuckDbWarehouse({
     dir: join(dataDir, 'warehouse'),
     objectStore,

@@ -3,7 +3,10 @@
  * config file, which wins over the embedded defaults.
  */
 import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { createLocalObjectStore, createS3ObjectStore, type ObjectStore } from '../lake/index.ts';
+import type { Logger } from '../util/logger.ts';
 import type { CreateDeliveryStreamInput } from '../delivery/index.ts';
 
 const accessKey = z.object({ accessKeyId: z.string().min(1), secretAccessKey: z.string().min(1) });
@@ -39,6 +42,18 @@ export const configFileSchema = z
       })
       .strict()
       .optional(),
+    /** The lake on an S3 endpoint instead of the local directory. */
+    lake: z
+      .object({
+        endpoint: z.string().url().optional(),
+        region: z.string().default('us-east-1'),
+        accessKeyId: z.string().optional(),
+        secretAccessKey: z.string().optional(),
+        forcePathStyle: z.boolean().optional(),
+        bucketMap: z.record(z.string(), z.string()).optional(),
+      })
+      .strict()
+      .optional(),
     deliveryStreams: z.array(z.record(z.string(), z.unknown())).optional(),
   })
   .strict();
@@ -61,6 +76,8 @@ export interface ServerSettings {
   readonly warehouse: { memoryLimit?: string; threads?: number; statementTimeoutMs?: number };
   readonly log: { maxBytes?: number; maxPendingBytes?: number };
   readonly deliveryStreams: readonly CreateDeliveryStreamInput[];
+  /** The S3-backed lake, when configured; otherwise the local directory under the data directory. */
+  readonly lake?: NonNullable<ConfigFile['lake']>;
   readonly user: string;
   readonly password?: string;
 }
@@ -98,6 +115,25 @@ export async function readConfigFile(path: string): Promise<ConfigFile> {
     throw new Error(`Config file ${path}: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
   }
   return parsed.data;
+}
+
+/** Opens the lake the settings name: an S3 endpoint, or the local directory in the data directory. */
+export function openLake(settings: Pick<ServerSettings, 'lake' | 'dataDir'>, logger?: Logger): ObjectStore {
+  const lake = settings.lake;
+  if (!lake)
+    return createLocalObjectStore({
+      root: join(resolve(settings.dataDir), 'lake'),
+      ...(logger ? { logger } : {}),
+    });
+  return createS3ObjectStore({
+    region: lake.region,
+    ...(lake.endpoint ? { endpoint: lake.endpoint } : {}),
+    ...(lake.accessKeyId && lake.secretAccessKey
+      ? { credentials: { accessKeyId: lake.accessKeyId, secretAccessKey: lake.secretAccessKey } }
+      : {}),
+    ...(lake.forcePathStyle !== undefined ? { forcePathStyle: lake.forcePathStyle } : {}),
+    ...(lake.bucketMap ? { bucketMap: lake.bucketMap } : {}),
+  });
 }
 
 /** True for a host name or address that stays on this machine. */
@@ -151,6 +187,7 @@ export async function resolveSettings(
     },
     log: { ...file.log },
     deliveryStreams: (file.deliveryStreams ?? []) as unknown as CreateDeliveryStreamInput[],
+    ...(file.lake ? { lake: file.lake } : {}),
     user: env.SLUICE_USER ?? 'awsuser',
     ...(env.SLUICE_PASSWORD ? { password: env.SLUICE_PASSWORD } : {}),
   };

@@ -122,6 +122,7 @@ export interface S3Location {
 }
 
 export { createLocalObjectStore, type LocalObjectStoreOptions } from './local-object-store.ts';
+export { createS3ObjectStore, type S3ObjectStoreOptions } from './s3-object-store.ts';
 export { parseS3Url, formatS3Url, listAllObjects } from './s3-url.ts';
 export { isValidBucketName } from './bucket-name.ts';
 export { compareKeys } from './key-order.ts';

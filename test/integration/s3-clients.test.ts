@@ -191,4 +191,70 @@ print('ok')
     assert.equal(body[0], 0x1f, 'a GZIP object');
     assert.equal(object.ETag, `"${createHash('md5').update(body).digest('hex')}"`);
   });
+
+  test("a Sluice whose lake is another S3 endpoint (here this Sluice's S3 API) delivers and COPYs through it", async () => {
+    const config = join(work, 's3-lake.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        lake: {
+          endpoint: s.awsUrl,
+          region: 'us-east-1',
+          accessKeyId: 'sluice',
+          secretAccessKey: 'sluice',
+          forcePathStyle: true,
+        },
+      }),
+    );
+    const remote = await startSluice({ args: ['up', '--config', config] });
+    try {
+      await aws('s3', 'mb', 's3://remote-lake');
+      await remote.sql('CREATE TABLE public.remote_events (n BIGINT NOT NULL)');
+      const firehose = new FirehoseClient({
+        endpoint: remote.awsUrl,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'sluice', secretAccessKey: 'sluice' },
+      });
+      await firehose.send(
+        new CreateDeliveryStreamCommand({
+          DeliveryStreamName: 'via-s3',
+          RedshiftDestinationConfiguration: {
+            RoleARN: 'arn:aws:iam::000000000000:role/r',
+            ClusterJDBCURL: `jdbc:redshift://127.0.0.1:${remote.sqlPort}/dev`,
+            CopyCommand: {
+              DataTableName: 'public.remote_events',
+              DataTableColumns: 'n',
+              CopyOptions: "JSON 'auto' GZIP",
+            },
+            Username: 'awsuser',
+            Password: remote.password,
+            S3Configuration: {
+              RoleARN: 'arn:aws:iam::000000000000:role/r',
+              BucketARN: 'arn:aws:s3:::remote-lake',
+              Prefix: 'in/',
+              BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 0 },
+              CompressionFormat: 'GZIP',
+            },
+          },
+        }),
+      );
+      await firehose.send(
+        new PutRecordBatchCommand({
+          DeliveryStreamName: 'via-s3',
+          Records: Array.from({ length: 20 }, (_, n) => ({ Data: Buffer.from(JSON.stringify({ n })) })),
+        }),
+      );
+      await eventually(
+        async () =>
+          Number((await remote.sql('SELECT count(*) FROM public.remote_events'))[0]!.rows[0]![0]) === 20,
+      );
+      // The objects are in the other Sluice's lake, where the AWS CLI sees them.
+      const listing = (await aws('s3', 'ls', '--recursive', 's3://remote-lake/in/')).stdout;
+      assert.match(listing, /in\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/via-s3-1-.*\.gz/);
+      assert.match(listing, /in\/manifests\//);
+    } finally {
+      await remote.stop();
+      await removeDataDir(remote.dataDir);
+    }
+  });
 });
