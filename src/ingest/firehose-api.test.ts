@@ -302,6 +302,20 @@ describe('Firehose API through the AWS SDK (credentials configured)', () => {
     assert.deepEqual(h.streams.puts.at(-1), { name: 'redshift-delivery-stream', records: datas });
   });
 
+  test('PutRecordBatch RecordIds count on from 9ff to a00', async () => {
+    h.streams.nextOffset = 0x9fe;
+    const out = await h.client.send(
+      new PutRecordBatchCommand({
+        DeliveryStreamName: 's1',
+        Records: ['a', 'b', 'c'].map((d) => ({ Data: Buffer.from(d) })),
+      }),
+    );
+    assert.deepEqual(
+      out.RequestResponses?.map((r) => r.RecordId),
+      ['rid-00000000000009fe', 'rid-00000000000009ff', 'rid-0000000000000a00'],
+    );
+  });
+
   test('create, describe, list, update, tag, untag, list tags and delete round-trip', async () => {
     const created = await h.client.send(
       new CreateDeliveryStreamCommand({

@@ -19,6 +19,7 @@ import { silentLogger } from '../util/logger.ts';
 import type { Logger } from '../util/logger.ts';
 import { errorBody, FIREHOSE_ERRORS, FirehoseApiError, SIGV4_TO_TYPE, toFirehoseApiError } from './errors.ts';
 import type { FirehoseApi, FirehoseApiOptions } from './index.ts';
+import { scanPutRecordBatch } from './batch-scanner.ts';
 import { verifySigV4 } from './sigv4.ts';
 import type { SigV4VerifyOptions } from './sigv4.ts';
 import { decodePutRecord, decodePutRecordBatch, parseJsonBody, validateInput } from './validate.ts';
@@ -32,20 +33,21 @@ const CONTENT_TYPE = 'application/x-amz-json-1.1';
 /** Log a full stream at most this often per stream, so overload does not flood the log. */
 const FULL_LOG_INTERVAL_MS = 5000;
 
-/** Three hex digits for each value below 4096: record ids are built without per-record toString. */
-const HEX3: readonly string[] = Array.from({ length: 4096 }, (_, i) => i.toString(16).padStart(3, '0'));
-
 /** `offset` as 16 hex digits. */
 function hex16(offset: number): string {
   return offset.toString(16).padStart(16, '0');
 }
 
-/** What one operation does with a parsed body; resolves with the JSON answer. */
-type Operation = (
-  input: Record<string, unknown>,
-  ctx: RequestContext,
-  body: Buffer,
-) => Promise<string> | string;
+/** What one operation does with a request body; resolves with the JSON answer. */
+type Operation = (body: Buffer, ctx: RequestContext) => Promise<string | Buffer> | string | Buffer;
+
+/** What an operation that takes the parsed JSON body does; resolves with the JSON answer. */
+type JsonOperation = (input: Record<string, unknown>, ctx: RequestContext) => Promise<string> | string;
+
+/** Parses the body as JSON before running `op`. */
+function json(op: JsonOperation): Operation {
+  return (body, ctx) => op(parseJsonBody(body), ctx);
+}
 
 /** Per-request state an operation fills in for error reporting. */
 interface RequestContext {
@@ -85,22 +87,43 @@ function pageDestinations(
   return { ...description, Destinations: all.slice(from, to), HasMoreDestinations: to < all.length };
 }
 
-/** Builds the PutRecordBatch answer for acknowledged records, by string concatenation. */
-function batchAnswer(result: PutResult, n: number): string {
-  const prefix = JSON.stringify(result.recordIdPrefix).slice(1, -1);
-  let out = '{"Encrypted":false,"FailedPutCount":0,"RequestResponses":[';
-  let hiValue = -1;
-  let head = '';
-  for (let i = 0; i < n; i++) {
-    const offset = result.firstOffset + i;
-    const hi = Math.floor(offset / 4096);
-    if (hi !== hiValue) {
-      hiValue = hi;
-      head = '{"RecordId":"' + prefix + hi.toString(16).padStart(13, '0');
+const BATCH_HEAD = Buffer.from('{"Encrypted":false,"FailedPutCount":0,"RequestResponses":[');
+const BATCH_TAIL = Buffer.from(']}');
+const COMMA = 0x2c;
+const ZERO = 0x30;
+const NINE = 0x39;
+const LOWER_A = 0x61;
+const LOWER_F = 0x66;
+
+/**
+ * Builds the PutRecordBatch answer for acknowledged records straight into a Buffer: the first
+ * entry is written out, every later one is a copy of the one before with its 16 hex digits
+ * counted up by one in place.
+ */
+function batchAnswer(result: PutResult, n: number): Buffer {
+  const first = `{"RecordId":${JSON.stringify(result.recordIdPrefix + hex16(result.firstOffset))}}`;
+  const entry = Buffer.byteLength(first);
+  const out = Buffer.allocUnsafe(BATCH_HEAD.length + n * (entry + 1) - 1 + BATCH_TAIL.length);
+  let at = BATCH_HEAD.copy(out, 0);
+  at += out.write(first, at);
+  // The last hex digit sits before the closing `"}`.
+  const lastDigit = entry - 3;
+  for (let i = 1; i < n; i++) {
+    out[at] = COMMA;
+    out.copyWithin(at + 1, at - entry, at);
+    at += 1 + entry;
+    for (let d = at - entry + lastDigit; ; d--) {
+      const c = out[d] as number;
+      if (c === LOWER_F) {
+        out[d] = ZERO;
+        continue;
+      }
+      out[d] = c === NINE ? LOWER_A : c + 1;
+      break;
     }
-    out += (i === 0 ? head : ',' + head) + HEX3[offset - hi * 4096] + '"}';
   }
-  return out + ']}';
+  BATCH_TAIL.copy(out, at);
+  return out;
 }
 
 /** The PutRecordBatch answer when every record failed with one error. */
@@ -138,8 +161,9 @@ export function createFirehoseApi(options: FirehoseApiOptions): FirehoseApi {
   const operations: ReadonlyMap<string, Operation> = new Map<string, Operation>([
     [
       'PutRecordBatch',
-      async (input, ctx, body) => {
-        const batch = decodePutRecordBatch(input, body);
+      async (body, ctx) => {
+        // The common body takes the byte scanner; anything else the full decoder, for AWS's errors.
+        const batch = scanPutRecordBatch(body) ?? decodePutRecordBatch(parseJsonBody(body), body);
         ctx.streamName = batch.streamName;
         const n = batch.records.length;
         let result: PutResult;
@@ -172,7 +196,7 @@ export function createFirehoseApi(options: FirehoseApiOptions): FirehoseApi {
     ],
     [
       'PutRecord',
-      async (input, ctx) => {
+      json(async (input, ctx) => {
         const one = decodePutRecord(input);
         ctx.streamName = one.streamName;
         try {
@@ -183,20 +207,20 @@ export function createFirehoseApi(options: FirehoseApiOptions): FirehoseApi {
             logStreamFull(one.streamName, 1);
           throw err;
         }
-      },
+      }),
     ],
     [
       'CreateDeliveryStream',
-      async (input, ctx) => {
+      json(async (input, ctx) => {
         validateInput('CreateDeliveryStream', input);
         ctx.streamName = input['DeliveryStreamName'] as string;
         const arn = await streams.create(input as CreateDeliveryStreamInput);
         return JSON.stringify({ DeliveryStreamARN: arn });
-      },
+      }),
     ],
     [
       'DescribeDeliveryStream',
-      (input, ctx) => {
+      json((input, ctx) => {
         validateInput('DescribeDeliveryStream', input);
         const name = input['DeliveryStreamName'] as string;
         ctx.streamName = name;
@@ -206,11 +230,11 @@ export function createFirehoseApi(options: FirehoseApiOptions): FirehoseApi {
           stringOrUndefined(input['ExclusiveStartDestinationId']),
         );
         return JSON.stringify({ DeliveryStreamDescription: description }, withEpochSeconds);
-      },
+      }),
     ],
     [
       'ListDeliveryStreams',
-      (input) => {
+      json((input) => {
         validateInput('ListDeliveryStreams', input);
         const page = streams.list({
           limit: numberOrUndefined(input['Limit']) ?? 10,
@@ -218,47 +242,47 @@ export function createFirehoseApi(options: FirehoseApiOptions): FirehoseApi {
           type: stringOrUndefined(input['DeliveryStreamType']),
         });
         return JSON.stringify(page);
-      },
+      }),
     ],
     [
       'DeleteDeliveryStream',
-      async (input, ctx) => {
+      json(async (input, ctx) => {
         validateInput('DeleteDeliveryStream', input);
         ctx.streamName = input['DeliveryStreamName'] as string;
         await streams.delete(ctx.streamName);
         return '{}';
-      },
+      }),
     ],
     [
       'UpdateDestination',
-      async (input, ctx) => {
+      json(async (input, ctx) => {
         validateInput('UpdateDestination', input);
         ctx.streamName = input['DeliveryStreamName'] as string;
         await streams.updateDestination(input as UpdateDestinationInput);
         return '{}';
-      },
+      }),
     ],
     [
       'TagDeliveryStream',
-      async (input, ctx) => {
+      json(async (input, ctx) => {
         validateInput('TagDeliveryStream', input);
         ctx.streamName = input['DeliveryStreamName'] as string;
         await streams.tag(ctx.streamName, input['Tags'] as Tag[]);
         return '{}';
-      },
+      }),
     ],
     [
       'UntagDeliveryStream',
-      async (input, ctx) => {
+      json(async (input, ctx) => {
         validateInput('UntagDeliveryStream', input);
         ctx.streamName = input['DeliveryStreamName'] as string;
         await streams.untag(ctx.streamName, input['TagKeys'] as string[]);
         return '{}';
-      },
+      }),
     ],
     [
       'ListTagsForDeliveryStream',
-      (input, ctx) => {
+      json((input, ctx) => {
         validateInput('ListTagsForDeliveryStream', input);
         const name = input['DeliveryStreamName'] as string;
         ctx.streamName = name;
@@ -267,14 +291,14 @@ export function createFirehoseApi(options: FirehoseApiOptions): FirehoseApi {
           limit: numberOrUndefined(input['Limit']),
         });
         return JSON.stringify(page);
-      },
+      }),
     ],
   ]);
 
   function send(
     res: ServerResponse,
     status: number,
-    body: string,
+    body: string | Buffer,
     requestId: string,
     errorType?: string,
     close = false,
@@ -343,7 +367,7 @@ export function createFirehoseApi(options: FirehoseApiOptions): FirehoseApi {
             : `Operation ${targetName ?? '(no X-Amz-Target header)'} is not supported.`,
         );
       }
-      const answer = await operation(parseJsonBody(body), ctx, body);
+      const answer = await operation(body, ctx);
       send(res, 200, answer, requestId);
     } catch (err) {
       fail(res, requestId, err, ctx, targetName);
