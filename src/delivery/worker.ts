@@ -37,6 +37,9 @@ const gzip = promisify(gzipCallback);
 /** Buffers up to this size keep their records in memory; larger ones are read back when due. */
 const KEEP_BYTES = 16 * 1024 * 1024;
 
+/** Work on large batches is done in slices of this many bytes, yielding to ingest in between. */
+const SLICE_BYTES = 4 * 1024 * 1024;
+
 /** How long a successful warehouse sign-in is trusted before it is checked again. */
 const AUTH_TRUST_MS = 30_000;
 
@@ -359,11 +362,20 @@ export class DestinationWorker {
     };
     const count = pending.last - pending.first + 1;
     const startedMs = performance.now();
-    const batchRecords = records ?? (await this.readBatch(pending));
     const gzipped = (s3.CompressionFormat ?? 'UNCOMPRESSED') === 'GZIP';
     const key = objectKey(parsePrefix(s3.Prefix ?? '', false), batch, gzipped);
-    const body = encoded ?? (await this.encode(batchRecords, stream, gzipped));
-    const rawBytes = batchRecords.reduce((sum, r) => sum + r.data.length, 0);
+    let body: Buffer;
+    let rawBytes: number;
+    if (records) {
+      body = encoded ?? (await this.encode(records, stream, gzipped));
+      rawBytes = records.reduce((sum, r) => sum + r.data.length, 0);
+    } else {
+      // A batch read back from the log (after waiting for its interval, or after a restart)
+      // is copied out in bulk, without an object per record.
+      const data = await this.options.log.readData(pending.first, pending.last, delimiterOf(stream));
+      body = gzipped ? await gzip(data.data, { level: 1 }) : data.data;
+      rawBytes = data.bytes;
+    }
 
     // S3 delivery is retried until it succeeds (Firehose retries for 24 hours; Sluice keeps
     // the records in its log, so nothing is lost by waiting longer).
@@ -391,15 +403,7 @@ export class DestinationWorker {
 
     const lakeDoneMs = performance.now();
     if (stream.redshift) {
-      const delivered = await this.copyToWarehouse(
-        stream,
-        bucket,
-        key,
-        batch,
-        batchRecords,
-        rawBytes,
-        signal,
-      );
+      const delivered = await this.copyToWarehouse(stream, bucket, key, batch, records, rawBytes, signal);
       if (!delivered) return;
     }
     // MUST: the state moves past the batch only after its destination committed it.
@@ -420,30 +424,32 @@ export class DestinationWorker {
     this.options.onCommitted(this.state.next);
   }
 
-  private async readBatch(pending: PendingBatch): Promise<LogRecord[]> {
-    const out: LogRecord[] = [];
-    let from = pending.first;
-    while (from <= pending.last) {
-      const records = await this.options.log.read(from, pending.last - from + 1, 64 * 1024 * 1024);
-      if (records.length === 0) throw new Error(`Log records ${from}..${pending.last} are missing.`);
-      for (const record of records) if (record.offset <= pending.last) out.push(record);
-      from = out[out.length - 1]!.offset + 1;
-    }
-    return out;
-  }
-
   private async encode(
     records: readonly LogRecord[],
     stream: StoredStream,
     gzipped: boolean,
   ): Promise<Buffer> {
     const delimiter = delimiterOf(stream);
-    const parts: Buffer[] = [];
+    const extra = delimiter?.length ?? 0;
+    let total = 0;
+    for (const record of records) total += record.data.length + extra;
+    const raw = Buffer.allocUnsafe(total);
+    let at = 0;
+    let sinceYield = 0;
     for (const record of records) {
-      parts.push(record.data);
-      if (delimiter) parts.push(delimiter);
+      raw.set(record.data, at);
+      at += record.data.length;
+      if (delimiter) {
+        raw.set(delimiter, at);
+        at += extra;
+      }
+      sinceYield += record.data.length + extra;
+      // Copied in slices, so a 128 MB batch does not hold the event loop (and ingest) in one go.
+      if (sinceYield >= SLICE_BYTES) {
+        sinceYield = 0;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
     }
-    const raw = Buffer.concat(parts);
     return gzipped ? gzip(raw, { level: 1 }) : raw;
   }
 
@@ -456,7 +462,7 @@ export class DestinationWorker {
     bucket: string,
     key: string,
     batch: BatchIdentity,
-    records: readonly LogRecord[],
+    records: readonly LogRecord[] | undefined,
     rawBytes: number,
     signal: AbortSignal,
   ): Promise<boolean> {
@@ -468,7 +474,7 @@ export class DestinationWorker {
     const manifestBody = manifestBodyOf(bucket, key);
     const copy = buildCopy(stream, manifestUrl);
     const retryMs = (redshift.RetryOptions?.DurationInSeconds ?? 3600) * 1000;
-    const count = records.length;
+    const count = batch.lastOffset - batch.firstOffset + 1;
     let backoffMs = 500;
     let manifestWritten = true;
     for (;;) {
@@ -570,10 +576,10 @@ export class DestinationWorker {
     prefix: string,
     batch: BatchIdentity,
     rejected: readonly RejectedRecord[],
-    records: readonly LogRecord[],
+    records: readonly LogRecord[] | undefined,
   ): Promise<void> {
     const lines = rejected.map((r) => {
-      const record = records[r.lineNumber - 1];
+      const record = records?.[r.lineNumber - 1];
       return JSON.stringify({
         attemptsMade: 1,
         arrivalTimestamp: record?.arrivalMs ?? batch.oldestArrivalMs,

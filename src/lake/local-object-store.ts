@@ -311,7 +311,7 @@ class LocalObjectStore implements ObjectStore {
     await this.#sweepTemp(bucket, bucketDir);
     const segments = key.split('/');
     const name = encodeSegment(segments.pop() ?? '');
-    const etag = `"${createHash('md5').update(body).digest('hex')}"`;
+    const etag = `"${await md5Hex(body)}"`;
     const metadata = normalizeMetadata(options.metadata);
     const tmpData = join(bucketDir, TMP_DIR, tempName('data'));
     const tmpSidecar = join(bucketDir, TMP_DIR, tempName('meta'));
@@ -1014,4 +1014,15 @@ function errno(err: unknown): string | undefined {
 function isMissing(err: unknown): boolean {
   const code = errno(err);
   return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** MD5 of a body in hex; large bodies are hashed in slices so the event loop keeps serving requests. */
+async function md5Hex(body: Buffer): Promise<string> {
+  const hash = createHash('md5');
+  const slice = 4 * 1024 * 1024;
+  for (let at = 0; at < body.length; at += slice) {
+    if (at > 0) await new Promise((resolve) => setImmediate(resolve));
+    hash.update(body.subarray(at, Math.min(body.length, at + slice)));
+  }
+  return hash.digest('hex');
 }

@@ -48,6 +48,11 @@ export interface StreamLog {
   append(records: readonly Buffer[], arrivalMs: number): Promise<number>;
   /** Reads durable records from `from` (inclusive): at most maxRecords and about maxBytes (at least one record). */
   read(from: number, maxRecords: number, maxBytes: number): Promise<LogRecord[]>;
+  /**
+   * The bytes of records first..last (inclusive) concatenated, each followed by `delimiter`,
+   * in one Buffer and without a per-record object: for delivering large batches.
+   */
+  readData(first: number, last: number, delimiter?: Buffer): Promise<LogData>;
   /** Like read(), but only counts: how many records and bytes it would return, and the first one's arrival time. */
   measure(from: number, maxRecords: number, maxBytes: number): Promise<LogExtent>;
   /** Resolves once a durable record exists at `offset` (or at once if one does), or rejects when `signal` aborts. */
@@ -62,6 +67,12 @@ export interface StreamLog {
   stats(): LogStats;
   /** Flushes and closes files; pending appends finish first. */
   close(): Promise<void>;
+}
+
+/** Record bytes read out in bulk. */
+export interface LogData extends LogExtent {
+  /** The records' bytes, each followed by the delimiter when one was given. */
+  readonly data: Buffer;
 }
 
 /** What a read would return, counted without reading the records out. */

@@ -528,3 +528,35 @@ describe('measure', () => {
     }
   });
 });
+
+describe('readData', () => {
+  test('copies a range of records out in bulk, each followed by the delimiter, across segments', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sluice-log-data-'));
+    try {
+      const log = await openStreamLog({ dir, segmentBytes: 4096 });
+      for (let i = 0; i < 30; i++) {
+        await log.append(
+          Array.from({ length: 20 }, (_, k) => Buffer.from(`{"i":${i},"k":${k}}`)),
+          5_000 + i,
+        );
+      }
+      for (const [first, last] of [
+        [0, 599],
+        [37, 412],
+        [599, 599],
+      ] as const) {
+        const records = await log.read(first, last - first + 1, Number.MAX_SAFE_INTEGER);
+        const plain = await log.readData(first, last);
+        assert.deepEqual(plain.data, Buffer.concat(records.map((r) => r.data)));
+        assert.equal(plain.count, last - first + 1);
+        assert.equal(plain.oldestArrivalMs, records[0]!.arrivalMs);
+        const lines = await log.readData(first, last, Buffer.from('\n'));
+        assert.equal(lines.data.toString(), records.map((r) => `${r.data.toString()}\n`).join(''));
+      }
+      await assert.rejects(() => log.readData(590, 700), RangeError);
+      await log.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
