@@ -5,9 +5,11 @@
  * @see https://www.postgresql.org/docs/15/protocol-flow.html
  */
 import type { Socket } from 'node:net';
-import { randomInt } from 'node:crypto';
-import type { QueryResult, ScramVerifier, Warehouse, WarehouseSession } from '../warehouse/index.ts';
-import { SqlError, splitStatements } from '../warehouse/index.ts';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import type { QueryResult, StdioCopy, Warehouse, WarehouseSession } from '../warehouse/index.ts';
+import { parseStdioCopy, SqlError, splitStatements, type ScriptStatement } from '../warehouse/index.ts';
+import { decodeCopyData, encodeCopyRow } from './copy.ts';
 import type { Logger } from '../util/logger.ts';
 import {
   BodyReader,
@@ -30,6 +32,16 @@ export const DATABASE = 'dev';
 /** Flush DataRows to the socket once this many bytes are waiting. */
 const FLUSH_BYTES = 256 * 1024;
 
+/** Statements that manage the transaction themselves. */
+const TRANSACTION_CONTROL =
+  /^(?:begin|start|commit|end|rollback|abort|savepoint|release|prepare\s+transaction)\b/i;
+
+/** The most COPY FROM STDIN data one statement may send (it is decoded in memory). */
+const MAX_COPY_IN_BYTES = 1024 * 1024 * 1024;
+
+/** Sign-in methods of the SQL port. */
+export type AuthMethod = 'scram-sha-256' | 'md5' | 'password';
+
 /** What a connection needs from its server. */
 export interface ConnectionContext {
   /** The warehouse. */
@@ -39,7 +51,15 @@ export interface ConnectionContext {
   /** server_version to report. */
   readonly serverVersion: string;
   /** Sign-in method. */
-  readonly auth: 'scram-sha-256' | 'password';
+  readonly auth: AuthMethod;
+  /** TLS, when a certificate is configured. */
+  readonly tls?: SecureContext;
+  /** Refuse sign-in without TLS (28000), as pg_hba's `hostssl` does. */
+  readonly requireTls: boolean;
+  /** Records a failed sign-in from an address; returns how long to wait before answering it (ms). */
+  signInFailed(address: string): number;
+  /** Forgets the failed sign-ins of an address after a good one. */
+  signInSucceeded(address: string): void;
   /** Registers this connection's cancel key; returns the process id to report. */
   register(secret: number, cancel: () => void): number;
   /** Forgets a cancel key. */
@@ -81,7 +101,18 @@ type AuthState =
   | { readonly kind: 'none' }
   | { readonly kind: 'sasl-initial'; readonly exchange: ScramExchange }
   | { readonly kind: 'sasl-final'; readonly exchange: ScramExchange }
-  | { readonly kind: 'password' };
+  | { readonly kind: 'password' }
+  | { readonly kind: 'md5'; readonly salt: Buffer; readonly stored: string | undefined };
+
+/** A COPY FROM STDIN waiting for its data, and the rest of the query string after it. */
+interface CopyInState {
+  readonly copy: StdioCopy;
+  readonly columns: readonly string[];
+  readonly chunks: Buffer[];
+  size: number;
+  readonly statements: readonly ScriptStatement[];
+  readonly next: number;
+}
 
 /** Serves one socket until it closes. */
 export class Connection {
@@ -94,26 +125,77 @@ export class Connection {
   private auth: AuthState = { kind: 'none' };
   private session: WarehouseSession | undefined;
   private pid = 0;
+  private authMethod = '';
+  private readonly connectedAt = Date.now();
   private closed = false;
   private pumping = false;
   /** After an error in the extended protocol, everything up to Sync is discarded. */
   private ignoreTillSync = false;
   private readonly statements = new Map<string, PreparedStatement>();
   private readonly portals = new Map<string, Portal>();
+  /** The socket messages are read from and written to (the TLS socket once TLS has started). */
+  private socket: Socket;
+  private secure = false;
+  private superuser = false;
+  private copyIn: CopyInState | undefined;
 
   /** Starts serving the socket. */
   constructor(
-    private readonly socket: Socket,
+    private readonly raw: Socket,
     private readonly ctx: ConnectionContext,
   ) {
-    this.log = ctx.logger.child({ remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}` });
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
-      this.framer.push(chunk);
-      void this.pump();
+    this.socket = raw;
+    this.log = ctx.logger.child({ remote: `${raw.remoteAddress ?? '?'}:${raw.remotePort ?? '?'}` });
+    raw.setNoDelay(true);
+    raw.on('data', this.onData);
+    raw.on('error', (error) => this.log.debug({ err: error.message }, 'SQL client socket error'));
+    raw.on('close', () => void this.shutdown());
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    this.framer.push(chunk);
+    void this.pump();
+  };
+
+  /**
+   * Answers an SSLRequest with 'S' and continues over TLS on the same socket.
+   * @see https://www.postgresql.org/docs/15/protocol-flow.html#id-1.10.6.7.12
+   */
+  private async startTls(context: SecureContext): Promise<void> {
+    // Bytes sent after the SSLRequest in clear could be injected by a man in the middle.
+    if (this.framer.pending > 0) throw new ProtocolViolation('received unencrypted data after SSL request');
+    this.writer.rawByte('S');
+    await this.flush();
+    this.raw.off('data', this.onData);
+    const secure = new TLSSocket(this.raw, { isServer: true, secureContext: context });
+    secure.on('data', this.onData);
+    secure.on('error', (error) => {
+      this.log.debug({ err: error.message }, 'SQL client TLS error');
+      void this.shutdown();
     });
-    socket.on('error', (error) => this.log.debug({ err: error.message }, 'SQL client socket error'));
-    socket.on('close', () => void this.shutdown());
+    this.socket = secure;
+    this.secure = true;
+  }
+
+  /** Records a connection event in stl_connection_log. */
+  private logConnection(event: string): void {
+    const tls =
+      'getProtocol' in this.socket ? (this.socket as { getProtocol(): string | null }).getProtocol() : null;
+    this.ctx.warehouse.recordConnection?.({
+      event,
+      time: new Date(),
+      remoteHost: this.socket.remoteAddress ?? '',
+      remotePort: this.socket.remotePort ?? 0,
+      pid: this.pid,
+      database: this.database,
+      user: this.user,
+      authMethod: this.authMethod,
+      ...(event === 'disconnecting session'
+        ? { durationMicros: (Date.now() - this.connectedAt) * 1000 }
+        : {}),
+      ...(tls ? { sslVersion: tls } : {}),
+      applicationName: this.startupParams.get('application_name') ?? '',
+    });
   }
 
   /** Drops the connection and closes its session. */
@@ -122,9 +204,11 @@ export class Connection {
     this.closed = true;
     if (this.pid) this.ctx.unregister(this.pid);
     this.socket.destroy();
+    this.raw.destroy();
     const session = this.session;
     this.session = undefined;
     if (session) {
+      this.logConnection('disconnecting session');
       session.cancel();
       await session.close().catch((error: unknown) => {
         this.log.warn({ err: String(error), user: this.user }, 'Closing the SQL session failed');
@@ -180,6 +264,7 @@ export class Connection {
   private async handle(message: FrontendMessage): Promise<void> {
     if (message.type === '') return this.handleStartup(new BodyReader(message.body));
     if (!this.session) return this.handleAuth(message);
+    if (this.copyIn) return this.copyInMessage(this.copyIn, message);
     if (this.ignoreTillSync && message.type !== 'S' && message.type !== 'X') return;
     switch (message.type) {
       case 'Q':
@@ -222,8 +307,9 @@ export class Connection {
 
   private async handleStartup(body: BodyReader): Promise<void> {
     const code = body.int32();
+    if (code === SSL_REQUEST_CODE && this.ctx.tls && !this.secure) return this.startTls(this.ctx.tls);
     if (code === SSL_REQUEST_CODE || code === GSSENC_REQUEST_CODE) {
-      // No TLS or GSS encryption here: the client may go on in clear.
+      // No certificate (or TLS already on), and no GSS encryption: the client may go on as it is.
       this.writer.rawByte('N');
       return this.flush();
     }
@@ -252,15 +338,49 @@ export class Connection {
     this.user = this.startupParams.get('user') ?? '';
     this.database = this.startupParams.get('database') ?? this.user;
     if (!this.user) return this.fatal('28000', 'no PostgreSQL user name specified in startup packet');
-    if (this.ctx.auth === 'password') {
-      this.auth = { kind: 'password' };
-      this.writer.authentication(3);
-    } else {
-      const verifier: ScramVerifier | undefined = await this.ctx.warehouse.getScramVerifier(this.user);
-      // An unknown user goes through the same exchange with a random verifier and fails at the end.
-      const exchange = new ScramExchange(verifier ?? (await mockVerifier()), verifier !== undefined);
-      this.auth = { kind: 'sasl-initial', exchange };
-      this.writer.authentication(10, Buffer.from(`${SCRAM_MECHANISM}\0\0`, 'utf8'));
+    if (this.ctx.requireTls && !this.secure)
+      return this.fatal(
+        '28000',
+        `no pg_hba.conf entry for host "${this.raw.remoteAddress ?? ''}", user "${this.user}", database "${this.database}", no encryption`,
+      );
+    const secrets = await this.ctx.warehouse.getPasswordSecrets(this.user);
+    this.superuser = secrets?.superuser ?? false;
+    let method = this.ctx.auth;
+    // As in PostgreSQL, md5 sign-in falls back to SCRAM for a user whose md5 hash is not
+    // stored (its password was set before Sluice kept one).
+    if (method === 'md5' && secrets && !secrets.md5 && secrets.scram) {
+      this.log.info(
+        { user: this.user },
+        'User has no md5 password hash stored (set the password again to allow md5); using SCRAM-SHA-256',
+      );
+      method = 'scram-sha-256';
+    }
+    switch (method) {
+      case 'password':
+        this.auth = { kind: 'password' };
+        this.writer.authentication(3);
+        break;
+      case 'md5': {
+        const salt = randomBytes(4);
+        this.auth = { kind: 'md5', salt, stored: secrets?.md5 };
+        this.writer.authentication(5, salt);
+        break;
+      }
+      case 'scram-sha-256': {
+        if (secrets && !secrets.scram)
+          this.log.info(
+            { user: this.user },
+            'User has no SCRAM verifier (password disabled or set as an md5 hash)',
+          );
+        // An unknown user goes through the same exchange with a random verifier and fails at the end.
+        const exchange = new ScramExchange(
+          secrets?.scram ?? (await mockVerifier()),
+          secrets?.scram !== undefined,
+        );
+        this.auth = { kind: 'sasl-initial', exchange };
+        this.writer.authentication(10, Buffer.from(`${SCRAM_MECHANISM}\0\0`, 'utf8'));
+        break;
+      }
     }
     return this.flush();
   }
@@ -269,11 +389,30 @@ export class Connection {
     if (message.type !== 'p') throw new ProtocolViolation(`expected a password message, got ${message.type}`);
     const body = new BodyReader(message.body);
     const state = this.auth;
+    if (state.kind !== 'none') this.authMethod = state.kind.startsWith('sasl') ? 'scram-sha-256' : state.kind;
     try {
       switch (state.kind) {
         case 'password': {
           const password = body.cstring();
           if (!(await this.ctx.warehouse.authenticate(this.user, password)))
+            throw new ScramError('password authentication failed', '28P01');
+          return await this.signedIn();
+        }
+        case 'md5': {
+          // The client sends 'md5' + md5(md5(password || user) || salt).
+          const answer = Buffer.from(body.cstring(), 'utf8');
+          const stored = state.stored ?? `md5${randomBytes(16).toString('hex')}`;
+          const expected = Buffer.from(
+            `md5${createHash('md5')
+              .update(Buffer.concat([Buffer.from(stored.slice(3), 'utf8'), state.salt]))
+              .digest('hex')}`,
+            'utf8',
+          );
+          if (
+            state.stored === undefined ||
+            answer.length !== expected.length ||
+            !timingSafeEqual(answer, expected)
+          )
             throw new ScramError('password authentication failed', '28P01');
           return await this.signedIn();
         }
@@ -299,6 +438,10 @@ export class Connection {
     } catch (error) {
       if (error instanceof ScramError) {
         this.log.info({ user: this.user, reason: error.message }, 'SQL sign-in failed');
+        // Repeated failures from one address are answered ever more slowly (password guessing).
+        const wait = this.ctx.signInFailed(this.raw.remoteAddress ?? '');
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        this.logConnection('authentication failure');
         return this.fatal(
           error.sqlstate,
           error.sqlstate === '28P01'
@@ -319,6 +462,7 @@ export class Connection {
       return;
     }
     this.session = session;
+    this.ctx.signInSucceeded(this.raw.remoteAddress ?? '');
     const options = this.startupParams.get('options');
     if (options) {
       try {
@@ -330,6 +474,9 @@ export class Connection {
     }
     const secret = randomInt(-0x80000000, 0x7fffffff);
     this.pid = this.ctx.register(secret, () => this.session?.cancel());
+    session.setClient?.({ pid: this.pid });
+    this.logConnection('authenticated');
+    this.logConnection('initiating session');
     this.writer.authentication(0);
     const params: [string, string][] = [
       ['application_name', this.startupParams.get('application_name') ?? ''],
@@ -339,6 +486,7 @@ export class Connection {
       ['in_hot_standby', 'off'],
       ['integer_datetimes', 'on'],
       ['IntervalStyle', 'postgres'],
+      ['is_superuser', this.superuser ? 'on' : 'off'],
       ['server_encoding', 'UTF8'],
       ['server_version', this.ctx.serverVersion],
       ['session_authorization', this.user],
@@ -370,22 +518,163 @@ export class Connection {
     // A simple Query ends the unnamed statement and portal, as in PostgreSQL.
     this.statements.delete('');
     this.portals.delete('');
+    // A COPY with the client's data runs statement by statement (the data arrives between them).
+    if (/\bcopy\b/i.test(sql) && /\bstd(?:in|out)\b/i.test(sql))
+      return this.runScript(splitStatements(sql), 0);
+    // Several statements in one Query run in one implicit transaction, as in PostgreSQL and
+    // Redshift: an error rolls back the statements before it too. A string with its own
+    // BEGIN / COMMIT / ROLLBACK is left to manage its transactions.
+    const semicolon = sql.indexOf(';');
+    const implicit =
+      semicolon >= 0 &&
+      semicolon < sql.trimEnd().length - 1 &&
+      session.transactionStatus === 'idle' &&
+      (() => {
+        const statements = splitStatements(sql);
+        return statements.length > 1 && !statements.some((st) => TRANSACTION_CONTROL.test(st.text));
+      })();
     let results: readonly QueryResult[];
     let failure: unknown;
     try {
+      if (implicit) await session.execute('BEGIN');
       results = await session.execute(sql);
     } catch (error) {
       failure = error;
       results = error instanceof SqlError ? (error.options.results ?? []) : [];
     }
-    if (failure === undefined && results.length === 0) this.writer.emptyQuery();
-    for (const result of results) {
-      if (hasRows(result)) this.writer.rowDescription(fieldDescriptions(result.columns));
-      await this.sendRows(result, [], 0, result.rows.length);
-      this.writer.commandComplete(commandTag(result, result.rows.length));
+    if (implicit && session.transactionStatus !== 'idle') {
+      try {
+        await session.execute(failure === undefined ? 'COMMIT' : 'ROLLBACK');
+      } catch (error) {
+        failure ??= error;
+      }
     }
+    if (failure === undefined && results.length === 0) this.writer.emptyQuery();
+    for (const result of results) await this.sendResult(result);
     if (failure !== undefined) this.sendError(failure);
     this.writer.readyForQuery(this.status());
+  }
+
+  private async sendResult(result: QueryResult): Promise<void> {
+    this.sendNotices(result);
+    if (hasRows(result)) this.writer.rowDescription(fieldDescriptions(result.columns));
+    await this.sendRows(result, [], 0, result.rows.length);
+    this.writer.commandComplete(commandTag(result, result.rows.length));
+  }
+
+  private sendNotices(result: QueryResult): void {
+    for (const message of result.notices ?? [])
+      this.writer.error({ severity: 'NOTICE', code: '00000', message }, 'N');
+  }
+
+  /** Runs a query string's statements from `from` on, one by one; stops at a COPY FROM STDIN to wait for its data. */
+  private async runScript(statements: readonly ScriptStatement[], from: number): Promise<void> {
+    const session = this.session as WarehouseSession;
+    if (statements.length === 0) this.writer.emptyQuery();
+    for (let i = from; i < statements.length; i++) {
+      const st = statements[i] as ScriptStatement;
+      try {
+        const copy = parseStdioCopy(st.text);
+        if (copy?.direction === 'in') {
+          const columns = await session.prepareCopyIn(copy);
+          this.copyIn = { copy, columns, chunks: [], size: 0, statements, next: i + 1 };
+          this.writer.copyResponse('G', columns.length);
+          return;
+        }
+        if (copy) await this.copyOut(session, copy);
+        else for (const result of await session.execute(st.text)) await this.sendResult(result);
+      } catch (error) {
+        this.sendError(error, (offset) => offset + st.offset);
+        break;
+      }
+    }
+    this.writer.readyForQuery(this.status());
+  }
+
+  /**
+   * Takes the messages of a COPY FROM STDIN: CopyData until CopyDone (load) or CopyFail.
+   * @see https://www.postgresql.org/docs/15/protocol-flow.html#PROTOCOL-COPY
+   */
+  private async copyInMessage(state: CopyInState, message: FrontendMessage): Promise<void> {
+    switch (message.type) {
+      case 'd':
+        state.size += message.body.length;
+        if (state.size <= MAX_COPY_IN_BYTES) state.chunks.push(Buffer.from(message.body));
+        return;
+      case 'H':
+      case 'S':
+        // Flush and Sync mean nothing during COPY FROM STDIN.
+        return;
+      case 'c':
+        break;
+      case 'X':
+        this.copyIn = undefined;
+        this.socket.end();
+        return this.shutdown();
+      case 'f':
+        this.copyIn = undefined;
+        this.sendError(
+          new ClientError(`COPY from stdin failed: ${new BodyReader(message.body).cstring()}`, '57014'),
+        );
+        this.writer.readyForQuery(this.status());
+        return;
+      default:
+        this.copyIn = undefined;
+        this.sendError(
+          new ClientError(
+            `unexpected message type 0x${message.type.charCodeAt(0).toString(16)} during COPY from stdin`,
+            '08P01',
+          ),
+        );
+        this.writer.readyForQuery(this.status());
+        return;
+    }
+    this.copyIn = undefined;
+    const session = this.session as WarehouseSession;
+    const table = state.copy.table?.name ?? '';
+    try {
+      if (state.size > MAX_COPY_IN_BYTES)
+        throw new ClientError(
+          `COPY FROM STDIN data over ${MAX_COPY_IN_BYTES} bytes: split it into several COPY statements`,
+          '54000',
+        );
+      const data = Buffer.concat(state.chunks).toString('utf8');
+      const result = await session.copyIn(state.copy, () =>
+        decodeCopyData(data, state.copy, state.columns, table),
+      );
+      this.writer.commandComplete(commandTag(result, 0));
+    } catch (error) {
+      this.sendError(error);
+      this.writer.readyForQuery(this.status());
+      return;
+    }
+    await this.runScript(state.statements, state.next);
+  }
+
+  /** COPY ... TO STDOUT: CopyOutResponse, one CopyData per row, CopyDone. */
+  private async copyOut(session: WarehouseSession, copy: StdioCopy): Promise<void> {
+    const [result] = await session.execute(copy.query ?? '');
+    if (!result) throw new ClientError('COPY TO STDOUT needs a query that returns rows', '42601');
+    this.writer.copyResponse('H', result.columns.length);
+    if (copy.header > 0)
+      this.writer.message(
+        'd',
+        Buffer.from(
+          encodeCopyRow(
+            result.columns.map((c) => c.name),
+            copy,
+          ),
+          'utf8',
+        ),
+      );
+    const oids = result.columns.map((c) => wireType(c.type).oid);
+    for (const row of result.rows) {
+      const values = oids.map((oid, i) => encodeValue(row[i], oid, 0)?.toString('utf8') ?? null);
+      this.writer.message('d', Buffer.from(encodeCopyRow(values, copy), 'utf8'));
+      if (this.writer.pending >= FLUSH_BYTES) await this.flush();
+    }
+    this.writer.message('c');
+    this.writer.commandComplete(`COPY ${result.rows.length}`);
   }
 
   private async sendRows(
@@ -413,6 +702,7 @@ export class Connection {
         ...(error.options.detail ? { detail: error.options.detail } : {}),
         ...(error.options.hint ? { hint: error.options.hint } : {}),
         ...(pos !== undefined ? { position: toOriginal ? toOriginal(pos - 1) + 1 : pos } : {}),
+        ...(error.options.where ? { where: error.options.where } : {}),
       };
     } else if (error instanceof ClientError) {
       fields = { severity: 'ERROR', code: error.sqlstate, message: error.message };
@@ -570,6 +860,7 @@ export class Connection {
       this.writer.emptyQuery();
       return;
     }
+    if (portal.cursor === 0) this.sendNotices(result);
     const remaining = result.rows.length - portal.cursor;
     const count = maxRows > 0 ? Math.min(maxRows, remaining) : remaining;
     await this.sendRows(result, run.formats, portal.cursor, portal.cursor + count);

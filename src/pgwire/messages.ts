@@ -40,6 +40,11 @@ export class MessageFramer {
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
   }
 
+  /** Bytes received and not yet framed (must be none when TLS starts). */
+  get pending(): number {
+    return this.buffer.length;
+  }
+
   /** The next whole message, or undefined when more bytes are needed. */
   next(): FrontendMessage | undefined {
     const head = this.startup ? 0 : 1;
@@ -128,6 +133,8 @@ export interface ErrorFields {
   readonly hint?: string;
   /** 1-based character position in the query string. */
   readonly position?: number;
+  /** Context (PostgreSQL's CONTEXT line), e.g. `COPY t, line 3, column id: "x"`. */
+  readonly where?: string;
 }
 
 /** Builds backend messages into a list of buffers to write in one go. */
@@ -244,8 +251,21 @@ export class MessageWriter {
     if (fields.detail) parts.push(Buffer.from('D'), cstr(fields.detail));
     if (fields.hint) parts.push(Buffer.from('H'), cstr(fields.hint));
     if (fields.position !== undefined) parts.push(Buffer.from('P'), cstr(String(fields.position)));
+    if (fields.where) parts.push(Buffer.from('W'), cstr(fields.where));
     parts.push(Buffer.from([0]));
     this.message(type, Buffer.concat(parts));
+  }
+
+  /**
+   * CopyInResponse ('G') or CopyOutResponse ('H'): overall format text (0) and one text
+   * format code per column.
+   * @see https://www.postgresql.org/docs/15/protocol-message-formats.html
+   */
+  copyResponse(type: 'G' | 'H', columns: number): void {
+    this.message(
+      type,
+      Buffer.concat([Buffer.from([0]), int16(columns), ...Array.from({ length: columns }, () => int16(0))]),
+    );
   }
 
   /** ParameterDescription. */

@@ -289,7 +289,7 @@ describe('wire protocol', () => {
     c.close();
   });
 
-  test('binary results for integers, floats and booleans', async () => {
+  test('binary results for integers, floats, booleans and numeric', async () => {
     const c = await TestPgClient.connect(port, 'awsuser', 'secret');
     c.parse(
       '',
@@ -301,10 +301,9 @@ describe('wire protocol', () => {
     c.sync();
     const ms = await c.untilReady();
     assert.equal(types(ms), '12TDCZ');
-    // numeric has no binary encoder here, so it is announced and sent as text.
     assert.deepEqual(
       rowDescription(ms[2] as RawMessage).map((f) => f.format),
-      [1, 1, 1, 1, 1, 0],
+      [1, 1, 1, 1, 1, 1],
     );
     const row = dataRow(ms[3] as RawMessage);
     assert.equal(row[0]?.readInt32BE(0), 7);
@@ -312,7 +311,8 @@ describe('wire protocol', () => {
     assert.equal(row[2]?.readDoubleBE(0), 2.5);
     assert.deepEqual(row[3], Buffer.from([1]));
     assert.equal(text(row[4]), 'x');
-    assert.equal(text(row[5]), '1.5');
+    // numeric: ndigits 2, weight 0, sign +, dscale 1, digits 1 and 5000.
+    assert.equal(row[5]?.toString('hex'), '000200000000000100011388');
     c.close();
   });
 

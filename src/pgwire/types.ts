@@ -128,8 +128,88 @@ export function hasBinaryFormat(oid: number): boolean {
     oid === OID.varchar ||
     oid === OID.bpchar ||
     oid === OID.json ||
-    oid === OID.name
+    oid === OID.name ||
+    oid === OID.oid ||
+    oid === OID.numeric ||
+    oid === OID.date ||
+    oid === OID.time ||
+    oid === OID.timestamp ||
+    oid === OID.timestamptz ||
+    oid === OID.uuid
   );
+}
+
+/** Microseconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01. */
+const PG_EPOCH_MICROS = 946_684_800_000_000n;
+
+/** `YYYY-MM-DD[ HH:MM:SS[.ffffff]][+HH[:MM]]` to microseconds since 2000-01-01 (UTC). */
+function timestampMicros(text: string): bigint | undefined {
+  if (text === 'infinity') return 0x7fffffffffffffffn;
+  if (text === '-infinity') return -0x8000000000000000n;
+  const m =
+    /^(\d{4,})-(\d\d)-(\d\d)(?:[ T](\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,6}))?)?)?(?:([+-])(\d\d)(?::?(\d\d))?)?( BC)?$/.exec(
+      text,
+    );
+  if (!m) return undefined;
+  let year = Number(m[1]);
+  if (m[11]) year = 1 - year;
+  const ms = Date.UTC(
+    year,
+    Number(m[2]) - 1,
+    Number(m[3]),
+    Number(m[4] ?? 0),
+    Number(m[5] ?? 0),
+    Number(m[6] ?? 0),
+  );
+  const base = new Date(ms);
+  // Date.UTC maps years 0-99 to 1900-1999.
+  if (year >= 0 && year < 100) base.setUTCFullYear(year);
+  let micros = BigInt(base.getTime()) * 1000n + BigInt((m[7] ?? '').padEnd(6, '0') || '0');
+  if (m[8]) {
+    const offset = (Number(m[9]) * 60 + Number(m[10] ?? 0)) * 60_000_000;
+    micros += BigInt(m[8] === '+' ? -offset : offset);
+  }
+  return micros - PG_EPOCH_MICROS;
+}
+
+/**
+ * A decimal string in PostgreSQL's binary numeric form: ndigits, weight, sign, dscale, then
+ * base-10000 digits.
+ * @see https://github.com/postgres/postgres/blob/REL_15_STABLE/src/backend/utils/adt/numeric.c (numeric_send)
+ */
+export function numericBinary(text: string): Buffer | undefined {
+  if (text === 'NaN') return Buffer.from([0, 0, 0, 0, 0xc0, 0, 0, 0]);
+  let t = text;
+  if (/e/i.test(t)) {
+    const n = Number(t);
+    if (!Number.isFinite(n)) return undefined;
+    t = n.toFixed(20).replace(/0+$/, '').replace(/\.$/, '');
+  }
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(t);
+  if (!m) return undefined;
+  const negative = m[1] === '-';
+  const intPart = (m[2] ?? '').replace(/^0+/, '');
+  const fracPart = m[3] ?? '';
+  const dscale = fracPart.length;
+  const intPadded = intPart.padStart(Math.ceil(intPart.length / 4) * 4, '0');
+  const fracPadded = fracPart.padEnd(Math.ceil(fracPart.length / 4) * 4, '0');
+  const groups: number[] = [];
+  for (let i = 0; i < intPadded.length; i += 4) groups.push(Number(intPadded.slice(i, i + 4)));
+  for (let i = 0; i < fracPadded.length; i += 4) groups.push(Number(fracPadded.slice(i, i + 4)));
+  let weight = intPadded.length / 4 - 1;
+  while (groups.length > 0 && groups[0] === 0) {
+    groups.shift();
+    weight--;
+  }
+  while (groups.length > 0 && groups[groups.length - 1] === 0) groups.pop();
+  if (groups.length === 0) weight = 0;
+  const b = Buffer.alloc(8 + groups.length * 2);
+  b.writeInt16BE(groups.length, 0);
+  b.writeInt16BE(weight, 2);
+  b.writeUInt16BE(groups.length > 0 && negative ? 0x4000 : 0, 4);
+  b.writeInt16BE(dscale, 6);
+  groups.forEach((g, i) => b.writeInt16BE(g, 8 + i * 2));
+  return b;
 }
 
 /**
@@ -210,10 +290,57 @@ export function encodeValue(value: unknown, oid: number, format: number): Buffer
       b.writeDoubleBE(Number(value), 0);
       return b;
     }
+    case OID.oid: {
+      const b = Buffer.alloc(4);
+      b.writeUInt32BE(Number(value) >>> 0, 0);
+      return b;
+    }
+    case OID.numeric:
+      return numericBinary(textValue(value, oid)) ?? unencodable(value, oid);
+    case OID.date: {
+      const micros = timestampMicros(textValue(value, oid));
+      if (micros === undefined) return unencodable(value, oid);
+      const b = Buffer.alloc(4);
+      const days =
+        micros >= 0x7fffffffffffffffn
+          ? 0x7fffffff
+          : micros <= -0x8000000000000000n
+            ? -0x80000000
+            : Number(micros / 86_400_000_000n);
+      b.writeInt32BE(days, 0);
+      return b;
+    }
+    case OID.timestamp:
+    case OID.timestamptz: {
+      const micros = timestampMicros(textValue(value, oid));
+      if (micros === undefined) return unencodable(value, oid);
+      const b = Buffer.alloc(8);
+      b.writeBigInt64BE(micros, 0);
+      return b;
+    }
+    case OID.time: {
+      const m = /^(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?$/.exec(textValue(value, oid));
+      if (!m) return unencodable(value, oid);
+      const b = Buffer.alloc(8);
+      b.writeBigInt64BE(
+        BigInt(((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1_000_000) +
+          BigInt((m[4] ?? '').padEnd(6, '0')),
+        0,
+      );
+      return b;
+    }
+    case OID.uuid: {
+      const hex = textValue(value, oid).replaceAll('-', '');
+      return /^[0-9a-fA-F]{32}$/.test(hex) ? Buffer.from(hex, 'hex') : unencodable(value, oid);
+    }
     default:
       // The binary form of the text types is their UTF-8 bytes.
       return Buffer.from(textValue(value, oid), 'utf8');
   }
+}
+
+function unencodable(value: unknown, oid: number): never {
+  throw new Error(`cannot send ${String(value)} in the binary format of type ${oid}`);
 }
 
 /** Decodes a binary-format parameter to its text form; undefined when the type's binary form is not implemented. */

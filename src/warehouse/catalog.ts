@@ -6,7 +6,11 @@
  * - `_sluice.columns`: the declared Redshift type of every column created through Sluice
  *   (DuckDB forgets VARCHAR lengths), with IDENTITY seed/step and sequence;
  * - `_sluice.stl_load_errors` / `_sluice.stl_loaderror_detail`: Redshift's load error
- *   tables, which the dialect layer shows as `stl_load_errors` and `pg_catalog.stl_load_errors`.
+ *   tables, which the dialect layer shows as `stl_load_errors` and `pg_catalog.stl_load_errors`;
+ * - `_sluice.query_log` / `_sluice.connection_log`: statements and SQL-port connections, shown
+ *   as stl_query and stl_connection_log (system-tables.ts); the catalog emulation's views and
+ *   macros live beside them (pg-catalog.ts);
+ * - `_sluice.console_documents`: the console's dashboards and saved queries (JSON).
  *
  * @see https://docs.aws.amazon.com/redshift/latest/dg/r_STL_LOAD_ERRORS.html
  * @see https://docs.aws.amazon.com/redshift/latest/dg/r_STL_LOADERROR_DETAIL.html
@@ -14,6 +18,7 @@
 import type { ColumnDecl, TableName } from './dialect.ts';
 import { quoteIdent } from './lexer.ts';
 import { declaredTypeMatches, typeFromDuck, typeFromPg, type SqlType } from './types.ts';
+import { STL_CONNECTION_LOG_COLUMNS, STL_QUERY_COLUMNS } from './system-tables.ts';
 
 /** The metadata schema. */
 export const META_SCHEMA = '_sluice';
@@ -76,6 +81,12 @@ export const BOOTSTRAP_SQL: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS ${META_SCHEMA}.users (usesysid INTEGER NOT NULL, usename VARCHAR NOT NULL, usesuper BOOLEAN NOT NULL,
      scram_salt VARCHAR NOT NULL, scram_iterations INTEGER NOT NULL, scram_stored_key VARCHAR NOT NULL, scram_server_key VARCHAR NOT NULL,
      created TIMESTAMP NOT NULL)`,
+  // md5(password || user) for md5 sign-in; NULL for users whose password was set before it was kept.
+  `ALTER TABLE ${META_SCHEMA}.users ADD COLUMN IF NOT EXISTS md5_password VARCHAR`,
+  `CREATE TABLE IF NOT EXISTS ${META_SCHEMA}.privileges (grantee VARCHAR NOT NULL, object_type VARCHAR NOT NULL,
+     schema_name VARCHAR NOT NULL, object_name VARCHAR NOT NULL, privilege VARCHAR NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS ${META_SCHEMA}.groups (groname VARCHAR NOT NULL PRIMARY KEY, grosysid INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS ${META_SCHEMA}.group_members (groname VARCHAR NOT NULL, usename VARCHAR NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS ${META_SCHEMA}.load_ledger (stream VARCHAR NOT NULL, destination_id VARCHAR NOT NULL,
      first_offset BIGINT NOT NULL, last_offset BIGINT NOT NULL, manifest VARCHAR, rows_loaded BIGINT NOT NULL,
      rows_rejected BIGINT NOT NULL, loaded_at TIMESTAMP NOT NULL, PRIMARY KEY (stream, destination_id, first_offset))`,
@@ -84,6 +95,13 @@ export const BOOTSTRAP_SQL: readonly string[] = [
      identity_seed BIGINT, identity_step BIGINT, sequence_name VARCHAR)`,
   tableDdl('stl_load_errors', STL_LOAD_ERRORS),
   tableDdl('stl_loaderror_detail', STL_LOADERROR_DETAIL),
+  // Statements and connections (system-tables.ts).
+  // Shown, row by row as the user may see them, as the views stl_query and stl_connection_log.
+  tableDdl('query_log', STL_QUERY_COLUMNS),
+  tableDdl('connection_log', STL_CONNECTION_LOG_COLUMNS),
+  // The console's dashboards and saved queries, as JSON documents.
+  `CREATE TABLE IF NOT EXISTS ${META_SCHEMA}.console_documents (kind VARCHAR NOT NULL, id VARCHAR NOT NULL,
+     name VARCHAR NOT NULL, body VARCHAR NOT NULL, updated TIMESTAMP NOT NULL)`,
 ];
 
 /** Creates the metadata and records the system tables' declared types. */
@@ -98,6 +116,8 @@ export async function bootstrap(q: Query): Promise<void> {
   for (const [table, cols] of [
     ['stl_load_errors', STL_LOAD_ERRORS],
     ['stl_loaderror_detail', STL_LOADERROR_DETAIL],
+    ['stl_query', STL_QUERY_COLUMNS],
+    ['stl_connection_log', STL_CONNECTION_LOG_COLUMNS],
   ] as const) {
     const have = await q(
       `SELECT count(*) FROM ${META_SCHEMA}.columns WHERE schema_name = $1 AND table_name = $2`,

@@ -386,6 +386,58 @@ describe('COPY', () => {
     ]);
   });
 
+  test("JSON 's3://.../jsonpaths.json' maps nested fields to the columns in order", async () => {
+    await session.execute(
+      'CREATE TABLE public.paths (guid VARCHAR(36), ts BIGINT, temp NUMERIC(5,2), tag VARCHAR(10))',
+    );
+    await store.put(
+      's3://user-bucket/paths/jsonpaths.json',
+      JSON.stringify({ jsonpaths: ["$['device']['id']", '$.reading.ts', '$.reading["t"]', '$.tags[1]'] }),
+    );
+    await store.put(
+      's3://user-bucket/paths-data/1.json',
+      '{"device":{"id":"s1"},"reading":{"ts":1700000000,"t":71.5},"tags":["a","b"]}\n' +
+        '{"device":{"id":"s2"},"reading":{"ts":1700000001,"t":null},"tags":[]}\n',
+    );
+    const [result] = await session.execute(
+      "COPY public.paths FROM 's3://user-bucket/paths-data/' IAM_ROLE default FORMAT AS JSON 's3://user-bucket/paths/jsonpaths.json' REGION 'us-east-1'",
+    );
+    assert.equal(result?.rowCount, 2);
+    assert.deepEqual(await rows(session, 'SELECT guid, ts, temp, tag FROM public.paths ORDER BY guid'), [
+      ['s1', 1700000000, '71.50', 'b'],
+      ['s2', 1700000001, null, null],
+    ]);
+    await store.put('s3://user-bucket/paths/short.json', JSON.stringify({ jsonpaths: ['$.a'] }));
+    await assert.rejects(
+      session.execute(
+        "COPY public.paths FROM 's3://user-bucket/paths-data/' JSON 's3://user-bucket/paths/short.json'",
+      ),
+      (e: unknown) => e instanceof SqlError && /Number of jsonpaths/.test(e.message),
+    );
+  });
+
+  test('TIMEFORMAT epochmillisecs and a template, NULL AS, EMPTYASNULL, BLANKSASNULL, ACCEPTINVCHARS, FORMAT AS CSV', async () => {
+    await session.execute(
+      'CREATE TABLE public.opts (t TIMESTAMP, a VARCHAR(10), b VARCHAR(10), c VARCHAR(10))',
+    );
+    await store.put('s3://user-bucket/opts/1.txt', '1700000000123|NA||  \n');
+    await session.execute(
+      "COPY public.opts FROM 's3://user-bucket/opts/' TIMEFORMAT 'epochmillisecs' NULL AS 'NA' EMPTYASNULL BLANKSASNULL",
+    );
+    // 0xff is not UTF-8: ACCEPTINVCHARS replaces it.
+    await store.put(
+      's3://user-bucket/opts2/1.csv',
+      Buffer.concat([Buffer.from('2024-02-29 01:02:03,x'), Buffer.from([0xff]), Buffer.from('y,"",b\n')]),
+    );
+    await session.execute(
+      "COPY public.opts FROM 's3://user-bucket/opts2/' FORMAT AS CSV TIMEFORMAT 'YYYY-MM-DD HH:MI:SS' ACCEPTINVCHARS AS '^'",
+    );
+    assert.deepEqual(await rows(session, 'SELECT t, a, b, c FROM public.opts ORDER BY t'), [
+      ['2023-11-14 22:13:20.123', null, null, null],
+      ['2024-02-29 01:02:03', 'x^y', '', 'b'],
+    ]);
+  });
+
   test('a COPY into a table that does not exist fails with 42P01', async () => {
     await assert.rejects(
       session.execute("COPY public.nosuch FROM 's3://user-bucket/readings/' CSV"),

@@ -66,6 +66,8 @@ export interface CopyEnv {
   readonly checkCancelled: () => void;
   /** Every bad record is rejected and the rest load (deliveries); otherwise MAXERROR rules. */
   readonly rejectAll: boolean;
+  /** A folder DuckDB may read, for the formats only DuckDB's own readers parse (Parquet). */
+  readonly scratchDir?: string;
   /**
    * For the native JSON path: a folder DuckDB may read and write, and a second connection
    * (outside the caller's transaction, so a failed attempt leaves it usable). Without
@@ -206,8 +208,11 @@ export async function runCopy(env: CopyEnv, copy: CopyStatement, table: TableInf
     defaultWhenMissing: copy.format === 'json' && column.defaultSql !== undefined,
   }));
   const files = await resolveFiles(env.store, copy);
+  if (copy.format === 'parquet') return copyParquet(env, copy, table, targets, files);
+  const paths =
+    copy.jsonPaths !== undefined ? await readJsonPaths(env.store, copy.jsonPaths, cols.length) : undefined;
   env.checkCancelled();
-  if (env.native && nativeJsonEligible(copy, cols)) {
+  if (env.native && !paths && nativeJsonEligible(copy, cols)) {
     const outcome = await tryNativeJson(env, env.native, copy, table, cols, files);
     if (outcome) return outcome;
   }
@@ -239,7 +244,7 @@ export async function runCopy(env: CopyEnv, copy: CopyStatement, table: TableInf
       };
       let keepGoing: boolean;
       if (copy.format === 'json')
-        keepGoing = await loadJson(text, file.url, cols, copy, sink, env.checkCancelled);
+        keepGoing = await loadJson(text, file.url, cols, copy, sink, env.checkCancelled, paths);
       else keepGoing = await loadDelimited(text, file.url, cols, copy, sink, env.checkCancelled);
       errors.push(...fileErrors);
       if (!keepGoing || errors.length >= limit) {
@@ -270,6 +275,63 @@ export async function runCopy(env: CopyEnv, copy: CopyStatement, table: TableInf
     return { rowsLoaded, errors, failed: false };
   } finally {
     appender?.closeSync();
+  }
+}
+
+/**
+ * COPY FORMAT AS PARQUET: DuckDB reads the files; columns map by position, as in Redshift.
+ * A value that does not convert fails the whole COPY (Parquet data is typed, so this is a
+ * schema mismatch rather than a bad record).
+ * @see https://docs.aws.amazon.com/redshift/latest/dg/copy-usage_notes-copy-from-columnar.html
+ */
+async function copyParquet(
+  env: CopyEnv,
+  copy: CopyStatement,
+  table: TableInfo,
+  targets: readonly TableColumn[],
+  files: readonly S3Object[],
+): Promise<CopyOutcome> {
+  if (env.scratchDir === undefined)
+    throw new SqlError('COPY FORMAT AS PARQUET is not supported here', SQLSTATE.featureNotSupported);
+  const id = randomUUID();
+  const paths: string[] = [];
+  const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+  try {
+    for (const file of files) {
+      let body: Buffer;
+      try {
+        body = await env.store.getObject(file.bucket, file.key);
+      } catch (error) {
+        if (isMissing(error)) throw loadFailed(`S3 object '${file.url}' does not exist`);
+        throw error;
+      }
+      const path = join(env.scratchDir, `copy-${id}-${paths.length}.parquet`);
+      await writeFile(path, body);
+      paths.push(path);
+      env.checkCancelled();
+    }
+    const source = `read_parquet([${paths.map(literal).join(', ')}])`;
+    const described = await env.conn.runAndReadAll(`SELECT * FROM ${source} LIMIT 0`);
+    const width = described.columnCount;
+    if (width !== targets.length)
+      throw loadFailed(
+        `Parquet files have ${width} columns, the COPY loads ${targets.length}: columns map by position`,
+      );
+    if (copy.noLoad) return { rowsLoaded: 0, errors: [], failed: false };
+    const selects = targets.map((c, i) => `CAST(#${i + 1} AS ${c.type.duck})`);
+    const target = `${quoteIdent(table.catalog)}.${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
+    try {
+      const result = await env.conn.run(
+        `INSERT INTO ${target} (${targets.map((c) => quoteIdent(c.name)).join(', ')}) SELECT ${selects.join(', ')} FROM ${source}`,
+      );
+      return { rowsLoaded: result.rowsChanged, errors: [], failed: false };
+    } catch (error) {
+      throw loadFailed(
+        `Parquet data does not fit table "${table.name}": ${(error as Error).message.split('\n')[0] ?? ''}`,
+      );
+    }
+  } finally {
+    await Promise.all(paths.map((p) => rm(p, { force: true })));
   }
 }
 
@@ -545,6 +607,84 @@ function fieldError(
   };
 }
 
+/** One step of a JSONPath expression: an object member or an array element. */
+type JsonPath = readonly (string | number)[];
+
+/**
+ * Parses a JSONPath expression as Redshift COPY accepts it: `$.a.b`, `$['a']["b"]`, `$.a[0]`.
+ * @see https://docs.aws.amazon.com/redshift/latest/dg/copy-parameters-data-format.html#copy-json-jsonpaths
+ */
+export function parseJsonPath(expr: string): JsonPath {
+  const bad = (): SqlError =>
+    new SqlError(`Invalid JSONPath expression: ${expr}`, SQLSTATE.invalidParameterValue);
+  if (!expr.startsWith('$')) throw bad();
+  const steps: (string | number)[] = [];
+  let i = 1;
+  while (i < expr.length) {
+    const ch = expr[i];
+    if (ch === '.') {
+      const m = /^[^.[\]]+/.exec(expr.slice(i + 1));
+      if (!m) throw bad();
+      steps.push(m[0]);
+      i += 1 + m[0].length;
+    } else if (ch === '[') {
+      const m = /^\[\s*(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|(\d+))\s*\]/.exec(expr.slice(i));
+      if (!m) throw bad();
+      steps.push(m[3] !== undefined ? Number(m[3]) : (m[1] ?? m[2] ?? '').replace(/\\(.)/g, '$1'));
+      i += m[0].length;
+    } else throw bad();
+  }
+  if (steps.length === 0) throw bad();
+  return steps;
+}
+
+/** Reads a JSONPaths file; it must name one path per loaded column. */
+async function readJsonPaths(store: ObjectStore, url: string, columns: number): Promise<JsonPath[]> {
+  const { bucket, key } = parseUrl(url);
+  let body: Buffer;
+  try {
+    body = await store.getObject(bucket, key);
+  } catch (error) {
+    if (isMissing(error)) throw loadFailed(`JSONPaths file '${url}' does not exist`);
+    throw error;
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body.toString('utf8').replace(/^\uFEFF/, ''));
+  } catch (error) {
+    throw loadFailed(`JSONPaths file '${url}' is not valid JSON: ${(error as Error).message}`);
+  }
+  const list = (doc as { jsonpaths?: unknown } | null)?.jsonpaths;
+  if (!Array.isArray(list) || !list.every((p) => typeof p === 'string'))
+    throw loadFailed(`JSONPaths file '${url}' has no "jsonpaths" array of strings`);
+  if (list.length !== columns)
+    throw loadFailed(
+      `Number of jsonpaths and the number of columns should match. JSONPath size: ${list.length}, Number of columns in table or column list: ${columns}`,
+    );
+  return (list as string[]).map(parseJsonPath);
+}
+
+/** The value a path selects in a record, as the scanner would report it. */
+function jsonPathValue(record: unknown, path: JsonPath): [number, string] {
+  let v: unknown = record;
+  for (const step of path) {
+    if (v === null || typeof v !== 'object') return [ValueKind.missing, ''];
+    if (typeof step === 'number') {
+      if (!Array.isArray(v)) return [ValueKind.missing, ''];
+      v = v[step];
+    } else {
+      if (Array.isArray(v) || !Object.prototype.hasOwnProperty.call(v, step)) return [ValueKind.missing, ''];
+      v = (v as Record<string, unknown>)[step];
+    }
+  }
+  if (v === undefined) return [ValueKind.missing, ''];
+  if (v === null) return [ValueKind.null, ''];
+  if (typeof v === 'string') return [ValueKind.string, v];
+  if (typeof v === 'number') return [ValueKind.number, String(v)];
+  if (typeof v === 'boolean') return [v ? ValueKind.true : ValueKind.false, String(v)];
+  return [ValueKind.nested, JSON.stringify(v)];
+}
+
 /** Loads JSON 'auto' records; returns false when MAXERROR stopped it. */
 async function loadJson(
   text: string,
@@ -553,10 +693,15 @@ async function loadJson(
   copy: CopyStatement,
   sink: Sink,
   checkCancelled: () => void,
+  paths?: readonly JsonPath[],
 ): Promise<boolean> {
   const keys = new Map<string, number>();
-  cols.forEach((c, i) => keys.set(copy.jsonIgnoreCase ? c.column.name.toLowerCase() : c.column.name, i));
-  const scanner = new JsonRecordScanner(text, keys, cols.length, copy.jsonIgnoreCase);
+  if (!paths)
+    cols.forEach((c, i) => keys.set(copy.jsonIgnoreCase ? c.column.name.toLowerCase() : c.column.name, i));
+  // With JSONPaths the scanner only finds the records; the paths pick the values.
+  const scanner = new JsonRecordScanner(text, keys, paths ? 0 : cols.length, copy.jsonIgnoreCase);
+  const pathKinds = new Uint8Array(cols.length);
+  const pathTexts = new Array<string>(cols.length).fill('');
   const values: RowValues = new Array(cols.length);
   // Errors are held to the end of the file: only then is it known whether objects share
   // lines (concatenated records are numbered by ordinal instead of line).
@@ -575,7 +720,15 @@ async function loadJson(
     let e: LoadError | undefined;
     if (r === 'error')
       e = { file, line: scanner.line, raw: '', code: LoadErrorCode.invalidInput, reason: scanner.error };
-    else e = convert(cols, scanner.kinds, scanner.texts, values, file, scanner.line, '');
+    else if (paths) {
+      const record: unknown = JSON.parse(text.slice(scanner.recordStart, scanner.recordEnd));
+      paths.forEach((path, i) => {
+        const [kind, value] = jsonPathValue(record, path);
+        pathKinds[i] = kind;
+        pathTexts[i] = value;
+      });
+      e = convert(cols, pathKinds, pathTexts, values, file, scanner.line, '');
+    } else e = convert(cols, scanner.kinds, scanner.texts, values, file, scanner.line, '');
     if (!e) {
       sink.row(values);
       continue;

@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { DIALECT_CASES } from './dialect-cases.ts';
 import { describePlan, sourceOffset, translate } from './dialect.ts';
 import { SqlError, type WarehouseSession } from './index.ts';
@@ -32,6 +33,58 @@ describe('the table of supported Redshift constructs, run on a real DuckDB', () 
       }
     });
   }
+
+  test('rewritten calls keep the column names Redshift gives them', async () => {
+    const [result] = await session.execute(
+      "SELECT DATEDIFF(day, '2020-01-01', '2020-01-03'), DATEDIFF(week, '2020-01-01', '2020-01-13'), DATEADD(day, 1, '2020-01-01'), DATE_PART(hour, '2020-01-01 05:00'), NVL(NULL, 1)",
+    );
+    assert.deepEqual(
+      result?.columns.map((c) => c.name),
+      ['date_diff', 'date_diff', 'date_add', 'date_part', 'coalesce'],
+    );
+  });
+});
+
+/** What a value looks like in PostgreSQL's text format, to compare with rows PostgreSQL returns. */
+function pgText(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  return String(v);
+}
+
+describe('the same statements on PostgreSQL 15, where it accepts them', () => {
+  let client: pg.Client | undefined;
+  let reason = '';
+  before(async () => {
+    const c = new pg.Client({
+      connectionString: process.env.SLUICE_TEST_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+      connectionTimeoutMillis: 3000,
+      // Every value as PostgreSQL's text.
+      types: { getTypeParser: () => (value: string) => value },
+    });
+    try {
+      await c.connect();
+      await c.query("SET TimeZone = 'UTC'");
+      client = c;
+    } catch (error) {
+      reason = `PostgreSQL is not reachable: ${(error as Error).message}`;
+    }
+  });
+  after(async () => client?.end());
+
+  for (const c of DIALECT_CASES.filter((x) => x.postgres)) {
+    test(c.title, async (t) => {
+      if (!client) {
+        t.skip(reason);
+        return;
+      }
+      const result = await client.query({ text: c.redshift, rowMode: 'array' });
+      assert.deepEqual(
+        result.rows,
+        (c.rows ?? []).map((row) => row.map(pgText)),
+      );
+    });
+  }
 });
 
 describe('translation', () => {
@@ -42,8 +95,23 @@ describe('translation', () => {
         e instanceof SqlError && e.sqlstate === '0A000' && /CREATE EXTERNAL TABLE/.test(e.message),
     );
     assert.throws(
-      () => translate("UNLOAD ('select 1') TO 's3://b/'"),
-      (e: unknown) => e instanceof SqlError && e.sqlstate === '0A000' && /UNLOAD/.test(e.message),
+      () => translate("UNLOAD ('select 1') TO 's3://b/' FIXEDWIDTH 'a:1'"),
+      (e: unknown) =>
+        e instanceof SqlError && e.sqlstate === '0A000' && /UNLOAD option FIXEDWIDTH/.test(e.message),
+    );
+  });
+
+  test("UNLOAD reads its query with \\' and '' quotes, translates it, and names Redshift's files", () => {
+    const plan = translate(
+      "UNLOAD ('select NVL(note, \\'-\\'), ''x'' from t') TO 's3://b/p/r_' IAM_ROLE default CSV HEADER GZIP MANIFEST PARALLEL OFF",
+    );
+    assert.ok(plan.kind === 'unload');
+    if (plan.kind !== 'unload') return;
+    assert.equal(plan.unload.query, "select NVL(note, '-'), 'x' from t");
+    assert.equal(plan.unload.sql, "select coalesce(note, '-'), 'x' from t");
+    assert.equal(
+      describePlan(plan),
+      "COPY (select coalesce(note, '-'), 'x' from t) TO 'staging file' (FORMAT csv, DELIMITER ',', HEADER true, NULLSTR '', QUOTE '\"', COMPRESSION gzip);\n-- then PUT s3://b/p/r_000.gz and s3://b/p/r_manifest",
     );
   });
 
@@ -136,6 +204,12 @@ describe('translation', () => {
       [plan.table.schema, plan.table.name, plan.columns[0]?.name],
       ['sensor', 'mixedcase', 'col'],
     );
+  });
+
+  test('a date part given as a parameter is left to DuckDB', () => {
+    const sql = 'SELECT date_trunc($1, ts), date_part($2, ts), date_diff($3, a, b) FROM t';
+    const plan = translate(sql);
+    assert.ok(plan.kind === 'query' && plan.sql === sql);
   });
 
   test('identifiers named like Redshift functions are left alone', () => {

@@ -3,10 +3,16 @@
  *
  * Each statement is tokenized (lexer.ts) and classified by its leading keywords. Statements
  * DuckDB understands as they are pass through with expression rewrites (GETDATE(), SYSDATE,
- * 'now', the stl_load_errors system table); Redshift-only statements become plans the
- * session carries out (CREATE TABLE with IDENTITY/DISTKEY/SORTKEY/ENCODE, COPY, SET
- * search_path); anything Sluice does not support fails with SQLSTATE 0A000 naming the
- * construct, rather than reaching DuckDB and failing with a confusing message.
+ * 'now', the stl_load_errors system table, and the functions Redshift spells differently:
+ * DATEDIFF / DATEADD / DATE_TRUNC / DATE_PART / EXTRACT with Redshift date parts, NVL,
+ * NVL2, DECODE, LISTAGG, PERCENTILE_CONT ... WITHIN GROUP, APPROXIMATE COUNT(DISTINCT),
+ * CONVERT_TIMEZONE, TO_CHAR, TO_DATE, ...); Redshift-only statements become plans the
+ * session carries out (CREATE TABLE with IDENTITY/DISTKEY/SORTKEY/ENCODE or LIKE, COPY,
+ * UNLOAD, SET search_path); anything Sluice does not support fails with SQLSTATE 0A000
+ * naming the construct, rather than reaching DuckDB and failing with a confusing message.
+ *
+ * Function calls are rewritten into built-in DuckDB expressions, not macros, so a view
+ * keeps working from any connection and the table of cases shows exactly what runs.
  *
  * Redshift DDL is not valid PostgreSQL, so the PostgreSQL parser (libpg-query) cannot parse
  * it; a tokenizer plus small hand-written recognizers is the tool here.
@@ -18,8 +24,20 @@
  */
 import { SqlError } from './index.ts';
 import { SQLSTATE, unsupported } from './errors.ts';
-import { quoteIdent, tokenize, type Token } from './lexer.ts';
+import { quoteIdent, quoteString, tokenize, type Token } from './lexer.ts';
+import {
+  datePart,
+  formatSegments,
+  FormatPatternError,
+  INTERVAL_FUNCTION,
+  isNumericTemplate,
+  strftimeFormat,
+  type DatePart,
+  type FormatSegment,
+} from './date-parts.ts';
+import { rewriteCatalogToken } from './pg-catalog.ts';
 import { MULTI_WORD_TYPES, parseRedshiftType, TypeNameError, type SqlType } from './types.ts';
+import { translateUserStatement, type UserPlan } from './privileges.ts';
 
 /** A possibly schema-qualified table name (lower-cased, as Redshift folds identifiers). */
 export interface TableName {
@@ -46,10 +64,12 @@ export type Plan =
   | DropTablePlan
   | DropSchemaPlan
   | CopyPlan
+  | UnloadPlan
   | SetPlan
   | ShowPlan
   | TransactionPlan
-  | NoopPlan;
+  | NoopPlan
+  | UserPlan;
 
 /** A statement DuckDB runs as translated. */
 export interface QueryPlan {
@@ -90,8 +110,10 @@ export interface CreateTablePlan {
   readonly temporary: boolean;
   /** IF NOT EXISTS. */
   readonly ifNotExists: boolean;
-  /** Columns in order. */
+  /** Columns in order (empty for LIKE until the session reads the parent). */
   readonly columns: readonly ColumnDecl[];
+  /** CREATE TABLE ... (LIKE parent [INCLUDING DEFAULTS]). */
+  readonly like?: { readonly table: TableName; readonly includingDefaults: boolean };
 }
 
 /** DROP TABLE. */
@@ -122,6 +144,47 @@ export interface CopyPlan {
   readonly command: 'COPY';
   /** The parsed statement. */
   readonly copy: CopyStatement;
+}
+
+/** Redshift UNLOAD to S3. */
+export interface UnloadPlan {
+  readonly kind: 'unload';
+  readonly command: 'UNLOAD';
+  /** The parsed statement, its query already translated. */
+  readonly unload: UnloadStatement;
+}
+
+/**
+ * A parsed Redshift UNLOAD.
+ * @see https://docs.aws.amazon.com/redshift/latest/dg/r_UNLOAD.html
+ */
+export interface UnloadStatement {
+  /** The query as written. */
+  readonly query: string;
+  /** The query as DuckDB runs it. */
+  readonly sql: string;
+  /** The s3:// prefix the files' names start with. */
+  readonly to: string;
+  /** Output format (default: delimited text). */
+  readonly format: 'text' | 'csv' | 'parquet' | 'json';
+  /** Field delimiter (text and CSV). */
+  readonly delimiter: string;
+  /** HEADER: a first line naming the columns. */
+  readonly header: boolean;
+  /** GZIP. */
+  readonly gzip: boolean;
+  /** MANIFEST [VERBOSE]. */
+  readonly manifest: 'none' | 'plain' | 'verbose';
+  /** PARALLEL (default on): only the file names differ on one machine. */
+  readonly parallel: boolean;
+  /** ALLOWOVERWRITE. */
+  readonly allowOverwrite: boolean;
+  /** ADDQUOTES. */
+  readonly addQuotes: boolean;
+  /** NULL AS (default: empty). */
+  readonly nullAs: string;
+  /** EXTENSION, when written. */
+  readonly extension?: string;
 }
 
 /** SET / RESET of a session setting. */
@@ -158,7 +221,7 @@ export interface NoopPlan {
 }
 
 /** The data format of a COPY. */
-export type CopyFormat = 'csv' | 'json' | 'text';
+export type CopyFormat = 'csv' | 'json' | 'text' | 'parquet';
 
 /**
  * A parsed Redshift COPY.
@@ -179,6 +242,8 @@ export interface CopyStatement {
   readonly quote: string;
   /** JSON 'auto ignorecase'. */
   readonly jsonIgnoreCase: boolean;
+  /** JSON 's3://...': the JSONPaths file that maps fields to the columns in order. */
+  readonly jsonPaths?: string;
   /** Input is gzip. */
   readonly gzip: boolean;
   /** FROM names a manifest. */
@@ -384,9 +449,35 @@ interface Edit {
 /** Finds the rewrites an expression range needs (significant indexes from..to, exclusive). */
 function rewriteExpressions(c: Cursor, from: number, to: number, edits: Map<number, Edit>): void {
   for (let k = from; k < to; k++) {
+    const catalogEdit = rewriteCatalogToken(c, k);
+    if (catalogEdit) {
+      edits.set(catalogEdit.from, { through: catalogEdit.through, text: catalogEdit.text });
+      for (const e of catalogEdit.also ?? []) edits.set(e.from, { through: e.through, text: e.text });
+      k = catalogEdit.through;
+      continue;
+    }
     const t = c.tok(k) as Token;
     const prevDot = c.isOp(k - 1, '.');
     if (t.kind === 'word') {
+      if (!prevDot && c.isOp(k + 1, '(') && CALL_REWRITES.has(t.value)) {
+        const through = rewriteCall(c, k, to, edits);
+        if (through !== undefined) {
+          k = through;
+          continue;
+        }
+      }
+      if (t.value === 'approximate' && !prevDot && c.isWord(k + 1, 'count') && c.isOp(k + 2, '(')) {
+        if (!c.isWord(k + 3, 'distinct'))
+          throw unsupported('APPROXIMATE COUNT without DISTINCT', c.position(k));
+        edits.set(k, { through: k + 3, text: 'approx_count_distinct(' });
+        k += 3;
+        continue;
+      }
+      if (t.value === 'approximate' && !prevDot && c.isWord(k + 1, 'percentile_disc')) {
+        // DuckDB computes the exact percentile, which is what an approximation approximates.
+        edits.set(k, { through: k, text: '' });
+        continue;
+      }
       if (t.value === 'getdate' && !prevDot && c.isOp(k + 1, '(') && c.isOp(k + 2, ')')) {
         edits.set(k, { through: k + 2, text: GETDATE_SQL });
         k += 2;
@@ -433,6 +524,463 @@ function rewriteExpressions(c: Cursor, from: number, to: number, edits: Map<numb
       }
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// Function calls Redshift spells differently
+
+/** Functions rewritten as whole calls (arguments translated first). */
+const CALL_REWRITES = new Set([
+  'datediff',
+  'date_diff',
+  'dateadd',
+  'date_add',
+  'date_part',
+  'datepart',
+  'pgdate_part',
+  'date_trunc',
+  'extract',
+  'nvl',
+  'isnull',
+  'nvl2',
+  'decode',
+  'listagg',
+  'percentile_cont',
+  'percentile_disc',
+  'convert_timezone',
+  'to_char',
+  'to_date',
+  'to_timestamp',
+  'charindex',
+  'strtol',
+  'timeofday',
+  'add_months',
+  'regexp_replace',
+  'regexp_substr',
+  'regexp_count',
+  'btrim',
+  'replicate',
+  'space',
+  'convert',
+  'trunc',
+]);
+
+/** One argument of a call: its significant token range. */
+interface Arg {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** The index of the `)` matching the `(` at `open`, or undefined. */
+function matchingParen(c: Cursor, open: number, limit: number): number | undefined {
+  let depth = 0;
+  for (let k = open; k < limit; k++) {
+    if (c.isOp(k, '(')) depth++;
+    else if (c.isOp(k, ')')) {
+      depth--;
+      if (depth === 0) return k;
+    }
+  }
+  return undefined;
+}
+
+/** Splits open+1..close at top-level commas. */
+function splitArgs(c: Cursor, open: number, close: number): Arg[] {
+  if (close === open + 1) return [];
+  const args: Arg[] = [];
+  let depth = 0;
+  let start = open + 1;
+  for (let k = open + 1; k < close; k++) {
+    if (c.isOp(k, '(') || c.isOp(k, '[')) depth++;
+    else if (c.isOp(k, ')') || c.isOp(k, ']')) depth--;
+    else if (depth === 0 && c.isOp(k, ',')) {
+      args.push({ from: start, to: k });
+      start = k + 1;
+    }
+  }
+  args.push({ from: start, to: close });
+  return args;
+}
+
+/** The translated SQL of an argument. */
+function argSql(c: Cursor, a: Arg): string {
+  if (a.to - a.from === 1) {
+    const t = c.tok(a.from) as Token;
+    const special = t.kind === 'string' ? SPECIAL_DATETIME[t.value.trim().toLowerCase()] : undefined;
+    if (special) return special;
+  }
+  const edits = new Map<number, Edit>();
+  rewriteExpressions(c, a.from, a.to, edits);
+  return render(c, a.from, a.to, edits, []).trim();
+}
+
+/** The string literal an argument is, if it is one. */
+function argString(c: Cursor, a: Arg | undefined): string | undefined {
+  if (!a || a.to - a.from !== 1) return undefined;
+  const t = c.tok(a.from) as Token;
+  return t.kind === 'string' ? t.value : undefined;
+}
+
+/** An argument as a timestamp: string literals are cast, so DuckDB need not guess their type. */
+function argTimestamp(c: Cursor, a: Arg): string {
+  const sql = argSql(c, a);
+  return argString(c, a) !== undefined || sql === 'now()' ? `CAST(${sql} AS TIMESTAMP)` : sql;
+}
+
+/** The date part an argument names (bare or quoted), or a 0A000 naming what was written. */
+function argDatePart(c: Cursor, a: Arg | undefined, fn: string): DatePart {
+  const t = a && a.to - a.from === 1 ? (c.tok(a.from) as Token) : undefined;
+  const part =
+    t && (t.kind === 'word' || t.kind === 'string' || t.kind === 'qident') ? datePart(t.value) : undefined;
+  if (part === undefined) {
+    const written = a
+      ? c.tokens
+          .slice(c.sig[a.from], (c.sig[a.to - 1] ?? 0) + 1)
+          .map((x) => x.text)
+          .join('')
+      : '';
+    throw unsupported(
+      `${fn.toUpperCase()} date part ${written || '(missing)'}`,
+      a ? c.position(a.from) : undefined,
+    );
+  }
+  return part;
+}
+
+function wrongArgs(fn: string, k: number, c: Cursor): SqlError {
+  return new SqlError(`function ${fn} has the wrong number of arguments`, '42883', {
+    position: c.position(k),
+  });
+}
+
+/**
+ * Rewrites the call whose name is at `k`; returns the last significant index it replaced,
+ * or undefined to leave the call to DuckDB as written.
+ */
+function rewriteCall(c: Cursor, k: number, limit: number, edits: Map<number, Edit>): number | undefined {
+  const fn = (c.tok(k) as Token).value;
+  const close = matchingParen(c, k + 1, limit);
+  if (close === undefined) return undefined;
+  const args = splitArgs(c, k + 1, close);
+  const a = (i: number): Arg => {
+    const arg = args[i];
+    if (!arg) throw wrongArgs(fn, k, c);
+    return arg;
+  };
+  let through = close;
+  let text: string;
+  const singleNumber = (x: Arg): boolean => x.to - x.from === 1 && c.tok(x.from)?.kind === 'number';
+  const singleToken = (x: Arg): boolean => {
+    const kind = x.to - x.from === 1 ? c.tok(x.from)?.kind : undefined;
+    return kind === 'word' || kind === 'string' || kind === 'qident';
+  };
+  switch (fn) {
+    case 'extract': {
+      // EXTRACT(part FROM x): only the part needs a DuckDB spelling.
+      if (!c.isWord(k + 3, 'from')) return undefined;
+      const part = argDatePart(c, { from: k + 2, to: k + 3 }, fn);
+      edits.set(k + 2, { through: k + 2, text: part });
+      return k + 2;
+    }
+    case 'datediff':
+    case 'date_diff': {
+      if (args.length !== 3) throw wrongArgs(fn, k, c);
+      // A date part computed at run time (a parameter) is DuckDB's to read.
+      if (fn === 'date_diff' && !singleToken(a(0))) return undefined;
+      const part = argDatePart(c, a(0), 'DATEDIFF');
+      const from = argTimestamp(c, a(1));
+      const to = argTimestamp(c, a(2));
+      // Redshift counts Monday boundaries crossed; DuckDB counts whole weeks elapsed, which
+      // is the same count once both ends are moved back to their Mondays.
+      text =
+        part === 'week'
+          ? `date_diff('week', date_trunc('week', ${from}), date_trunc('week', ${to}))`
+          : `date_diff('${part}', ${from}, ${to})`;
+      break;
+    }
+    case 'dateadd':
+    case 'date_add': {
+      if (fn === 'date_add' && args.length === 2) return undefined;
+      if (args.length !== 3) throw wrongArgs(fn, k, c);
+      const part = argDatePart(c, a(0), 'DATEADD');
+      const make = INTERVAL_FUNCTION[part];
+      if (!make) throw unsupported(`DATEADD date part ${part}`, c.position(a(0).from));
+      // date_add() rather than `+`, so the result column is named date_add, as in Redshift.
+      text = `date_add(${argTimestamp(c, a(2))}, ${make}(${argSql(c, a(1))}))`;
+      break;
+    }
+    case 'add_months':
+      if (args.length !== 2) throw wrongArgs(fn, k, c);
+      text = `date_add(${argTimestamp(c, a(0))}, to_months(${argSql(c, a(1))}))`;
+      break;
+    case 'date_part':
+    case 'datepart':
+    case 'pgdate_part':
+      if (args.length !== 2) throw wrongArgs(fn, k, c);
+      if (fn === 'date_part' && !singleToken(a(0))) return undefined;
+      text = `date_part('${argDatePart(c, a(0), 'DATE_PART')}', ${argTimestamp(c, a(1))})`;
+      break;
+    case 'date_trunc':
+      if (args.length !== 2) throw wrongArgs(fn, k, c);
+      if (!singleToken(a(0))) return undefined;
+      text = `date_trunc('${argDatePart(c, a(0), 'DATE_TRUNC')}', ${argTimestamp(c, a(1))})`;
+      break;
+    case 'nvl':
+    case 'isnull':
+      if (args.length < 2) throw wrongArgs(fn, k, c);
+      text = `coalesce(${args.map((x) => argSql(c, x)).join(', ')})`;
+      break;
+    case 'nvl2':
+      if (args.length !== 3) throw wrongArgs(fn, k, c);
+      text = `CASE WHEN (${argSql(c, a(0))}) IS NOT NULL THEN ${argSql(c, a(1))} ELSE ${argSql(c, a(2))} END`;
+      break;
+    case 'decode': {
+      // DECODE(expr, search, result [, search, result]... [, default]); two arguments is DuckDB's blob decode.
+      if (args.length < 3) return undefined;
+      // A NULL search value matches a NULL expression, as DECODE does (a CASE never would).
+      const isNull = (x: Arg): boolean => x.to - x.from === 1 && c.isWord(x.from, 'null');
+      const searched = args.some((x, j) => j % 2 === 1 && j + 1 < args.length && isNull(x));
+      const subject = argSql(c, a(0));
+      const parts = [searched ? 'CASE' : `CASE ${subject}`];
+      let i = 1;
+      for (; i + 1 < args.length; i += 2) {
+        const when = !searched
+          ? argSql(c, a(i))
+          : isNull(a(i))
+            ? `(${subject}) IS NULL`
+            : `(${subject}) = ${argSql(c, a(i))}`;
+        parts.push(`WHEN ${when} THEN ${argSql(c, a(i + 1))}`);
+      }
+      if (i < args.length) parts.push(`ELSE ${argSql(c, a(i))}`);
+      parts.push('END');
+      text = parts.join(' ');
+      break;
+    }
+    case 'listagg': {
+      if (args.length < 1 || args.length > 2) throw wrongArgs(fn, k, c);
+      let value = a(0);
+      let distinct = '';
+      if (c.isWord(value.from, 'distinct')) {
+        distinct = 'DISTINCT ';
+        value = { from: value.from + 1, to: value.to };
+      }
+      const delimiter = args[1] ? argSql(c, args[1]) : "''";
+      const order = withinGroup(c, close, limit);
+      if (order) through = order.through;
+      const cast = `CAST(${argSql(c, value)} AS VARCHAR)`;
+      // With DISTINCT, DuckDB (like Redshift) orders by the aggregated value itself.
+      const orderBy = order
+        ? distinct
+          ? `${cast}${order.descending ? ' DESC' : ''}`
+          : order.sql
+        : undefined;
+      text = `string_agg(${distinct}${cast}, ${delimiter}${orderBy ? ` ORDER BY ${orderBy}` : ''})`;
+      break;
+    }
+    case 'percentile_cont':
+    case 'percentile_disc': {
+      if (args.length !== 1) throw wrongArgs(fn, k, c);
+      const order = withinGroup(c, close, limit);
+      if (!order) throw unsupported(`${fn.toUpperCase()} without WITHIN GROUP`, c.position(k));
+      through = order.through;
+      const p = argSql(c, a(0));
+      const quantile = fn === 'percentile_cont' ? 'quantile_cont' : 'quantile_disc';
+      // Works as an aggregate and as a window function, which DuckDB's WITHIN GROUP form does not.
+      // Descending: the continuous percentile mirrors (1 - p); the discrete one is the
+      // ascending pick over the negated values, as its rank rounds the other way.
+      text = !order.descending
+        ? `${quantile}(${order.single}, ${p})`
+        : fn === 'percentile_cont'
+          ? `${quantile}(${order.single}, 1 - (${p}))`
+          : `(-${quantile}(-(${order.single}), ${p}))`;
+      break;
+    }
+    case 'convert_timezone': {
+      if (args.length !== 2 && args.length !== 3) throw wrongArgs(fn, k, c);
+      const source = args.length === 3 ? argSql(c, a(0)) : "'UTC'";
+      const target = argSql(c, a(args.length - 2));
+      text = `timezone(${target}, timezone(${source}, ${argTimestampPlain(c, a(args.length - 1))}))`;
+      break;
+    }
+    case 'to_char': {
+      if (args.length !== 2) throw wrongArgs(fn, k, c);
+      const template = argString(c, a(1));
+      if (template === undefined)
+        throw unsupported('TO_CHAR with a format that is not a literal', c.position(k));
+      if (isNumericTemplate(template)) text = numericToChar(argSql(c, a(0)), template, c.position(a(1).from));
+      else text = datetimeToChar(argTimestampPlain(c, a(0)), template, c.position(a(1).from));
+      break;
+    }
+    case 'to_date':
+    case 'to_timestamp': {
+      if (fn === 'to_timestamp' && args.length === 1) return undefined;
+      if (args.length !== 2) throw wrongArgs(fn, k, c);
+      const template = argString(c, a(1));
+      if (template === undefined)
+        throw unsupported(`${fn.toUpperCase()} with a format that is not a literal`, c.position(k));
+      const parsed = `strptime(CAST(${argSql(c, a(0))} AS VARCHAR), ${quoteString(templateFormat(template, c.position(a(1).from)))})`;
+      text = `CAST(${parsed} AS ${fn === 'to_date' ? 'DATE' : 'TIMESTAMPTZ'})`;
+      break;
+    }
+    case 'charindex':
+      if (args.length !== 2) throw wrongArgs(fn, k, c);
+      text = `strpos(${argSql(c, a(1))}, ${argSql(c, a(0))})`;
+      break;
+    case 'strtol': {
+      if (args.length !== 2) throw wrongArgs(fn, k, c);
+      text = strtolSql(argSql(c, a(0)), argSql(c, a(1)));
+      break;
+    }
+    case 'timeofday':
+      if (args.length !== 0) throw wrongArgs(fn, k, c);
+      text = TIMEOFDAY_SQL;
+      break;
+    case 'trunc': {
+      // TRUNC(timestamp) is the date; TRUNC(number) stays DuckDB's. Only a visibly
+      // datetime argument is told apart here (GETDATE(), SYSDATE, a literal, a cast).
+      if (args.length !== 1) return undefined;
+      const value = argSql(c, a(0));
+      const datetime =
+        value.includes(SYSDATE_SQL) ||
+        c.isWord(a(0).from, 'timestamp', 'timestamptz', 'date') ||
+        (c.isOp(a(0).to - 2, '::') && c.isWord(a(0).to - 1, 'timestamp', 'timestamptz', 'date'));
+      if (!datetime) return undefined;
+      text = `CAST(${value} AS DATE)`;
+      break;
+    }
+    case 'regexp_replace':
+      // Redshift replaces every match; DuckDB only the first unless told 'g'.
+      if (args.length === 2) text = `regexp_replace(${argSql(c, a(0))}, ${argSql(c, a(1))}, '', 'g')`;
+      else if (
+        args.length === 3 ||
+        (args.length === 4 && c.tok(a(3).from)?.text === '1' && singleNumber(a(3)))
+      )
+        text = `regexp_replace(${argSql(c, a(0))}, ${argSql(c, a(1))}, ${argSql(c, a(2))}, 'g')`;
+      // PostgreSQL's form, regexp_replace(s, pattern, replacement, 'flags'), as clients send it.
+      else if (args.length === 4 && argString(c, a(3)) !== undefined) return undefined;
+      else throw unsupported('REGEXP_REPLACE with a position or parameters', c.position(k));
+      break;
+    case 'regexp_substr':
+      if (args.length !== 2)
+        throw unsupported('REGEXP_SUBSTR with a position, occurrence or parameters', c.position(k));
+      text = `regexp_extract(${argSql(c, a(0))}, ${argSql(c, a(1))})`;
+      break;
+    case 'regexp_count':
+      if (args.length !== 2) throw unsupported('REGEXP_COUNT with a position or parameters', c.position(k));
+      text = `len(regexp_extract_all(${argSql(c, a(0))}, ${argSql(c, a(1))}))`;
+      break;
+    case 'btrim':
+      text = `trim(${args.map((x) => argSql(c, x)).join(', ')})`;
+      break;
+    case 'replicate':
+      if (args.length !== 2) throw wrongArgs(fn, k, c);
+      text = `repeat(${argSql(c, a(0))}, ${argSql(c, a(1))})`;
+      break;
+    case 'space':
+      if (args.length !== 1) throw wrongArgs(fn, k, c);
+      text = `repeat(' ', ${argSql(c, a(0))})`;
+      break;
+    case 'convert': {
+      // CONVERT(type, expression); PostgreSQL's three-argument CONVERT is left alone.
+      if (args.length !== 2) return undefined;
+      const typeText = c.tokens
+        .slice(c.sig[a(0).from], (c.sig[a(0).to - 1] as number) + 1)
+        .map((x) => x.text)
+        .join('');
+      text = `CAST(${argSql(c, a(1))} AS ${typeText})`;
+      break;
+    }
+    default:
+      return undefined;
+  }
+  edits.set(k, { through, text });
+  return through;
+}
+
+/** TIMEOFDAY(): the wall-clock time as text, `Thu Sep 19 22:53:50.333525 2013 UTC`. */
+const TIMEOFDAY_SQL = "strftime(timezone('UTC', now()), '%a %b %d %H:%M:%S.%f %Y UTC')";
+
+/** A timestamp argument without converting a TIMESTAMPTZ through the session zone twice. */
+function argTimestampPlain(c: Cursor, a: Arg): string {
+  const sql = argSql(c, a);
+  return argString(c, a) !== undefined ? `CAST(${sql} AS TIMESTAMP)` : sql === 'now()' ? SYSDATE_SQL : sql;
+}
+
+/** TO_CHAR(datetime, template): strftime, with day and month names padded and cased as Redshift does. */
+function datetimeToChar(value: string, template: string, position: number): string {
+  let segments: FormatSegment[];
+  try {
+    segments = formatSegments(template);
+  } catch (error) {
+    if (error instanceof FormatPatternError)
+      throw unsupported(`datetime format pattern "${error.message}"`, position);
+    throw error;
+  }
+  if (segments.length === 0) return "''";
+  const parts = segments.map((seg) => {
+    let sql = `strftime(${value}, ${quoteString(seg.fmt)})`;
+    if (seg.pad !== undefined) sql = `rpad(${sql}, ${seg.pad}, ' ')`;
+    if (seg.case) sql = `${seg.case}(${sql})`;
+    return sql;
+  });
+  return parts.length === 1 ? (parts[0] as string) : `(${parts.join(' || ')})`;
+}
+
+function templateFormat(template: string, position: number): string {
+  try {
+    return strftimeFormat(template);
+  } catch (error) {
+    if (error instanceof FormatPatternError)
+      throw unsupported(`datetime format pattern "${error.message}"`, position);
+    throw error;
+  }
+}
+
+/** TO_CHAR(number, '999D99'): digits with the template's decimals, commas when it groups. */
+function numericToChar(value: string, template: string, position: number): string {
+  const body = template.replace(/^FM/i, '');
+  if (/[SLPRMI$]/i.test(body)) throw unsupported(`TO_CHAR numeric format "${template}"`, position);
+  const dot = body.search(/[.D]/i);
+  const decimals = dot < 0 ? 0 : body.length - dot - 1;
+  const grouped = /[,G]/i.test(body);
+  const fmt = `{:${grouped ? ',' : ''}.${decimals}f}`;
+  const digits = body.replace(/[^90]/g, '').length;
+  const printed = `format('${fmt}', CAST(${value} AS DOUBLE))`;
+  // Without FM, PostgreSQL pads to the template's width, with a leading space for the sign.
+  return /^FM/i.test(template) || digits === 0 ? printed : `lpad(${printed}, ${body.length + 1}, ' ')`;
+}
+
+/** STRTOL(text, base): the digits 0-9a-z of the text read in the base. */
+function strtolSql(text: string, base: string): string {
+  const s = `lower(trim(CAST(${text} AS VARCHAR)))`;
+  const digits = `regexp_replace(${s}, '^[-+]?(0x)?', '')`;
+  const value = `list_reduce(list_transform(string_split(${digits}, ''), lambda ch: CAST(instr('0123456789abcdefghijklmnopqrstuvwxyz', ch) - 1 AS BIGINT)), lambda acc, d: acc * (${base}) + d, CAST(0 AS BIGINT))`;
+  return `(CASE WHEN starts_with(${s}, '-') THEN -1 ELSE 1 END * ${value})`;
+}
+
+/** WITHIN GROUP (ORDER BY ...) after the call's `)` at `close`. */
+function withinGroup(
+  c: Cursor,
+  close: number,
+  limit: number,
+): { sql: string; single: string; descending: boolean; through: number } | undefined {
+  if (!c.isWord(close + 1, 'within') || !c.isWord(close + 2, 'group') || !c.isOp(close + 3, '('))
+    return undefined;
+  const end = matchingParen(c, close + 3, limit);
+  if (end === undefined || !c.isWord(close + 4, 'order') || !c.isWord(close + 5, 'by')) throw c.syntaxError();
+  const range = { from: close + 6, to: end };
+  let last = end - 1;
+  let descending = false;
+  if (c.isWord(last, 'desc')) {
+    descending = true;
+    last--;
+  } else if (c.isWord(last, 'asc')) last--;
+  return {
+    sql: argSql(c, range),
+    single: argSql(c, { from: range.from, to: last + 1 }),
+    descending,
+    through: end,
+  };
 }
 
 /** Renders significant range from..to (exclusive) with edits, keeping whitespace and comments. */
@@ -576,13 +1124,18 @@ const UNSUPPORTED_LEADERS = new Set([
  * statement) for syntax errors and 0A000 for unsupported constructs.
  */
 export function translate(statement: string): Plan {
+  const userPlan = translateUserStatement(statement);
+  if (userPlan) return userPlan;
   const c = new Cursor(tokenize(statement));
   const first = c.tok();
   if (!first) return { kind: 'noop', command: 'EMPTY' };
   if (first.kind === 'op' && first.value === '(') return passthrough(c, 'SELECT');
   if (first.kind !== 'word') throw c.syntaxError();
   switch (first.value) {
-    case 'select':
+    case 'select': {
+      const into = selectInto(c);
+      return into ?? passthrough(c, 'SELECT');
+    }
     case 'with':
     case 'values':
     case 'table':
@@ -617,7 +1170,7 @@ export function translate(statement: string): Plan {
     case 'copy':
       return { kind: 'copy', command: 'COPY', copy: parseCopy(c) };
     case 'unload':
-      throw unsupported('UNLOAD', c.position(0));
+      return { kind: 'unload', command: 'UNLOAD', unload: parseUnload(statement) };
     case 'set':
       return parseSet(c);
     case 'reset': {
@@ -666,6 +1219,41 @@ export function translate(statement: string): Plan {
         throw unsupported(first.value.toUpperCase(), first.start + 1);
       throw c.syntaxError();
   }
+}
+
+/**
+ * SELECT ... INTO [TEMP] [TABLE] t FROM ...: Redshift's other way to create a table from a
+ * query, run as CREATE TABLE t AS SELECT ... FROM ....
+ * @see https://docs.aws.amazon.com/redshift/latest/dg/r_SELECT_INTO.html
+ */
+function selectInto(c: Cursor): Plan | undefined {
+  let depth = 0;
+  let at = -1;
+  for (let k = 1; k < c.sig.length; k++) {
+    if (c.isOp(k, '(')) depth++;
+    else if (c.isOp(k, ')')) depth--;
+    else if (depth === 0 && c.isWord(k, 'from', 'union', 'intersect', 'except', 'where')) return undefined;
+    else if (depth === 0 && c.isWord(k, 'into')) {
+      at = k;
+      break;
+    }
+  }
+  if (at < 0) return undefined;
+  c.pos = at + 1;
+  const temporary = c.acceptWord('temp', 'temporary') !== undefined;
+  if (!temporary) c.acceptWord('unlogged');
+  c.acceptWord('table');
+  const table = c.readTableName();
+  const after = c.pos;
+  refuseMetadataWrites(c, at, after);
+  const head = `CREATE ${temporary ? 'TEMP ' : ''}TABLE ${renderTableName(table)} AS `;
+  const edits = new Map<number, Edit>();
+  rewriteExpressions(c, 0, c.sig.length, edits);
+  // The INTO clause drops out of the query.
+  edits.set(at, { through: after - 1, text: '' });
+  const pieces: Piece[] = [{ out: 0, src: 0, verbatim: false }];
+  const sql = head + render(c, 0, c.sig.length, edits, pieces, head.length);
+  return { kind: 'query', command: 'CREATE TABLE', sql, pieces };
 }
 
 function skipTransactionModes(c: Cursor): void {
@@ -775,9 +1363,45 @@ function translateCreateTable(c: Cursor, temporary: boolean): Plan {
     if (!c.acceptWord('as')) throw c.syntaxError();
     refuseMetadataWrites(c, 0, c.pos);
     const head = `CREATE ${temporary ? 'TEMP ' : ''}TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${renderTableName(table)} AS `;
-    return passthrough(c, 'SELECT', { from: c.pos, prefix: head });
+    return passthrough(c, 'CREATE TABLE', { from: c.pos, prefix: head });
   }
   c.expectOp('(');
+  if (c.acceptWord('like')) {
+    // CREATE TABLE t (LIKE parent [INCLUDING | EXCLUDING DEFAULTS]): the session reads the parent's columns.
+    const parent = c.readTableName();
+    let includingDefaults = false;
+    if (c.acceptWords('including', 'defaults')) includingDefaults = true;
+    else c.acceptWords('excluding', 'defaults');
+    c.expectOp(')');
+    skipTableAttributes(c);
+    if (!c.done()) throw c.syntaxError();
+    return {
+      kind: 'create-table',
+      command: 'CREATE TABLE',
+      table,
+      temporary,
+      ifNotExists,
+      columns: [],
+      like: { table: parent, includingDefaults },
+    };
+  }
+  const first = c.tok();
+  if (
+    first &&
+    (first.kind === 'word' || first.kind === 'qident') &&
+    (c.isOp(c.pos + 1, ',') || c.isOp(c.pos + 1, ')'))
+  ) {
+    // CREATE TABLE t (a, b) [attributes] AS query: the names rename the query's columns.
+    const names = [c.readIdent()];
+    while (c.acceptOp(',')) names.push(c.readIdent());
+    c.expectOp(')');
+    skipTableAttributes(c);
+    if (!c.acceptWord('as')) throw c.syntaxError();
+    refuseMetadataWrites(c, 0, c.pos);
+    const head = `CREATE ${temporary ? 'TEMP ' : ''}TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${renderTableName(table)} AS SELECT * FROM (`;
+    const plan = passthrough(c, 'CREATE TABLE', { from: c.pos, prefix: head });
+    return { ...plan, sql: `${plan.sql}) AS ctas(${names.map(quoteIdent).join(', ')})` };
+  }
   const columns: ColumnDecl[] = [];
   for (;;) {
     if (c.acceptWord('constraint')) c.readIdent();
@@ -1084,7 +1708,10 @@ function parseSet(c: Cursor): SetPlan {
     if (t.kind === 'string' || t.kind === 'number') values.push(t.value);
     else if (t.kind === 'word') values.push(t.value);
     else if (t.kind === 'qident') values.push(t.value.toLowerCase());
-    else if (t.kind === 'op' && t.value === '-' && c.tok(c.pos + 1)?.kind === 'number') {
+    else if (t.kind === 'op' && t.value === '$' && c.isWord(c.pos + 1, 'user')) {
+      c.pos++;
+      values.push('$user');
+    } else if (t.kind === 'op' && t.value === '-' && c.tok(c.pos + 1)?.kind === 'number') {
       c.pos++;
       values.push(`-${(c.tok() as Token).value}`);
     } else throw c.syntaxError();
@@ -1190,6 +1817,7 @@ function parseCopy(c: Cursor): CopyStatement {
         optionalAs();
         if (c.acceptWord('csv')) format = parseCsvArgs(c, opts);
         else if (c.acceptWord('json')) format = parseJsonArgs(c, opts);
+        else if (c.acceptWord('parquet')) format = 'parquet';
         else {
           const f = c.tok();
           throw unsupported(`COPY FORMAT ${f?.kind === 'word' ? f.value.toUpperCase() : '?'}`, c.position());
@@ -1290,9 +1918,11 @@ function parseCopy(c: Cursor): CopyStatement {
         optionalAs();
         if (!c.acceptWord('utf8')) throw unsupported('COPY ENCODING other than UTF8', c.position());
         break;
+      case 'parquet':
+        format = 'parquet';
+        break;
       case 'fixedwidth':
       case 'avro':
-      case 'parquet':
       case 'orc':
       case 'shapefile':
       case 'bzip2':
@@ -1310,6 +1940,11 @@ function parseCopy(c: Cursor): CopyStatement {
   }
   if (format === 'json' && delimiter !== undefined)
     throw new SqlError('DELIMITER is not supported with JSON', SQLSTATE.invalidParameterValue);
+  if (format === 'parquet' && (delimiter !== undefined || opts.gzip || opts.ignoreHeader))
+    throw new SqlError(
+      'DELIMITER, GZIP and IGNOREHEADER are not supported with PARQUET',
+      SQLSTATE.invalidParameterValue,
+    );
   return {
     table,
     ...(columns ? { columns } : {}),
@@ -1318,6 +1953,7 @@ function parseCopy(c: Cursor): CopyStatement {
     delimiter: delimiter ?? (format === 'csv' ? ',' : '|'),
     quote: opts.quote ?? '"',
     jsonIgnoreCase: opts.jsonIgnoreCase ?? false,
+    ...(opts.jsonPaths !== undefined ? { jsonPaths: opts.jsonPaths } : {}),
     gzip: opts.gzip ?? false,
     manifest: opts.manifest ?? false,
     maxError: opts.maxError ?? 0,
@@ -1354,7 +1990,7 @@ function parseCsvArgs(c: Cursor, opts: { quote?: string }): CopyFormat {
   return 'csv';
 }
 
-function parseJsonArgs(c: Cursor, opts: { jsonIgnoreCase?: boolean }): CopyFormat {
+function parseJsonArgs(c: Cursor, opts: { jsonIgnoreCase?: boolean; jsonPaths?: string }): CopyFormat {
   c.acceptWord('as');
   const t = c.tok();
   if (t?.kind !== 'string') return 'json';
@@ -1366,7 +2002,221 @@ function parseJsonArgs(c: Cursor, opts: { jsonIgnoreCase?: boolean }): CopyForma
     return 'json';
   }
   if (norm === 'noshred') throw unsupported("JSON 'noshred'", t.start + 1);
-  throw unsupported("JSON with a JSONPaths file (only 'auto' and 'auto ignorecase')", t.start + 1);
+  if (/^s3:\/\//i.test(arg.trim())) {
+    opts.jsonPaths = arg.trim();
+    return 'json';
+  }
+  throw unsupported(`JSON '${arg}' (only 'auto', 'auto ignorecase' or an s3:// JSONPaths file)`, t.start + 1);
+}
+
+// ---------------------------------------------------------------------------------------
+// UNLOAD
+
+/**
+ * Reads UNLOAD's quoted query. Redshift lets quotes inside it be written `\'` as well as
+ * `''`, which the standard-conforming lexer would misread, so this scan comes first.
+ */
+function unloadQuery(statement: string): { query: string; rest: number; at: number } {
+  const m = /^\s*unload\s*\(\s*/i.exec(statement);
+  const open = m ? m[0].length : -1;
+  if (!m || statement[open] !== "'")
+    throw new SqlError('syntax error at or near "UNLOAD": expected (\'query\')', SQLSTATE.syntaxError, {
+      position: 1,
+    });
+  let query = '';
+  let i = open + 1;
+  for (;;) {
+    const ch = statement[i];
+    if (ch === undefined)
+      throw new SqlError('unterminated quoted string in UNLOAD', SQLSTATE.syntaxError, {
+        position: open + 1,
+      });
+    if (ch === '\\' && i + 1 < statement.length) {
+      query += statement[i + 1];
+      i += 2;
+    } else if (ch === "'" && statement[i + 1] === "'") {
+      query += "'";
+      i += 2;
+    } else if (ch === "'") {
+      i++;
+      break;
+    } else {
+      query += ch;
+      i++;
+    }
+  }
+  const close = /^\s*\)/.exec(statement.slice(i));
+  if (!close)
+    throw new SqlError('syntax error in UNLOAD: expected ")" after the query', SQLSTATE.syntaxError, {
+      position: i + 1,
+    });
+  return { query, rest: i + close[0].length, at: open + 2 };
+}
+
+/**
+ * Parses UNLOAD ('query') TO 's3://...' [options].
+ * @see https://docs.aws.amazon.com/redshift/latest/dg/r_UNLOAD.html
+ */
+function parseUnload(statement: string): UnloadStatement {
+  const { query, rest, at } = unloadQuery(statement);
+  const inner = translate(query.trim().replace(/;\s*$/, ''));
+  if (inner.kind !== 'query' || inner.command !== 'SELECT')
+    throw new SqlError('UNLOAD needs a SELECT query', SQLSTATE.syntaxError, { position: at });
+  // The options are tokenized in place, so positions point into the statement.
+  const c = new Cursor(tokenize(' '.repeat(rest) + statement.slice(rest)));
+  c.expectWords('to');
+  const toAt = c.position();
+  const to = c.readString();
+  if (!/^s3:\/\/[^/]+\//i.test(to)) throw unsupported(`UNLOAD TO '${to}' (only s3://bucket/prefix)`, toAt);
+  let format: UnloadStatement['format'] = 'text';
+  let delimiter: string | undefined;
+  const opts: { -readonly [K in keyof UnloadStatement]?: UnloadStatement[K] } = {};
+  while (!c.done()) {
+    const at = c.position();
+    const t = c.tok() as Token;
+    if (t.kind !== 'word') throw c.syntaxError();
+    c.pos++;
+    switch (t.value) {
+      case 'with':
+        break;
+      case 'iam_role':
+        if (!c.acceptWord('default')) c.readString();
+        break;
+      case 'credentials':
+      case 'access_key_id':
+      case 'secret_access_key':
+      case 'session_token':
+      case 'region':
+        c.acceptWord('as');
+        c.readString();
+        break;
+      case 'format':
+        c.acceptWord('as');
+        {
+          const f = c.acceptWord('csv', 'parquet', 'json');
+          if (!f) {
+            const w = c.tok();
+            throw unsupported(
+              `UNLOAD FORMAT ${w?.kind === 'word' ? w.value.toUpperCase() : '?'}`,
+              c.position(),
+            );
+          }
+          format = f as UnloadStatement['format'];
+        }
+        break;
+      case 'csv':
+      case 'parquet':
+      case 'json':
+        format = t.value;
+        break;
+      case 'delimiter':
+        c.acceptWord('as');
+        delimiter = delimiterValue(c.readString(), c.position(c.pos - 1));
+        break;
+      case 'header':
+        opts.header = true;
+        break;
+      case 'gzip':
+        opts.gzip = true;
+        break;
+      case 'manifest':
+        opts.manifest = c.acceptWord('verbose') ? 'verbose' : 'plain';
+        break;
+      case 'parallel': {
+        const v = c.acceptWord('on', 'off', 'true', 'false');
+        if (!v) throw c.syntaxError();
+        opts.parallel = v === 'on' || v === 'true';
+        break;
+      }
+      case 'allowoverwrite':
+        opts.allowOverwrite = true;
+        break;
+      case 'addquotes':
+        opts.addQuotes = true;
+        break;
+      case 'null':
+        c.acceptWord('as');
+        opts.nullAs = c.readString();
+        break;
+      case 'extension':
+        c.acceptWord('as');
+        opts.extension = c.readString().replace(/^\./, '');
+        break;
+      case 'maxfilesize':
+        // One file is written however large; the size cap is accepted.
+        c.acceptWord('as');
+        c.readInteger();
+        c.acceptWord('mb', 'gb');
+        break;
+      case 'rowgroupsize':
+        c.acceptWord('as');
+        c.readInteger();
+        c.acceptWord('mb', 'gb');
+        break;
+      case 'bzip2':
+      case 'zstd':
+      case 'fixedwidth':
+      case 'escape':
+      case 'encrypted':
+      case 'kms_key_id':
+      case 'master_symmetric_key':
+      case 'partition':
+      case 'cleanpath':
+        throw unsupported(`UNLOAD option ${t.value.toUpperCase()}`, at);
+      default:
+        throw new SqlError(`syntax error at or near "${t.text}"`, SQLSTATE.syntaxError, { position: at });
+    }
+  }
+  if (format === 'parquet' && (opts.gzip || opts.header || delimiter !== undefined || opts.addQuotes))
+    throw new SqlError(
+      'PARQUET cannot be combined with GZIP, HEADER, DELIMITER or ADDQUOTES',
+      SQLSTATE.invalidParameterValue,
+    );
+  if (format === 'json' && (opts.header || delimiter !== undefined || opts.addQuotes))
+    throw new SqlError(
+      'JSON cannot be combined with HEADER, DELIMITER or ADDQUOTES',
+      SQLSTATE.invalidParameterValue,
+    );
+  return {
+    query,
+    sql: inner.sql,
+    to,
+    format,
+    delimiter: delimiter ?? (format === 'csv' ? ',' : '|'),
+    header: opts.header ?? false,
+    gzip: opts.gzip ?? false,
+    manifest: opts.manifest ?? 'none',
+    parallel: opts.parallel ?? true,
+    allowOverwrite: opts.allowOverwrite ?? false,
+    addQuotes: opts.addQuotes ?? false,
+    nullAs: opts.nullAs ?? '',
+    ...(opts.extension !== undefined ? { extension: opts.extension } : {}),
+  };
+}
+
+/** The DuckDB COPY ... TO options an UNLOAD writes its file with. */
+export function unloadCopyOptions(u: UnloadStatement): string {
+  if (u.format === 'parquet') return 'FORMAT parquet';
+  const gzip = u.gzip ? ', COMPRESSION gzip' : ', COMPRESSION none';
+  if (u.format === 'json') return `FORMAT json${gzip}`;
+  const quote = u.format === 'csv' || u.addQuotes ? `QUOTE '"'` : "QUOTE ''";
+  return (
+    [
+      'FORMAT csv',
+      `DELIMITER ${quoteString(u.delimiter)}`,
+      `HEADER ${u.header ? 'true' : 'false'}`,
+      `NULLSTR ${quoteString(u.nullAs)}`,
+      quote,
+      ...(u.addQuotes ? ['FORCE_QUOTE *'] : []),
+    ].join(', ') + gzip
+  );
+}
+
+/** The key of an UNLOAD's (only) data file: `<prefix>0000_part_00`, or `<prefix>000` with PARALLEL OFF. */
+export function unloadFileKey(u: UnloadStatement, prefixKey: string): string {
+  const ext = u.extension ? `.${u.extension}` : u.format === 'parquet' ? '.parquet' : '';
+  const gz = u.gzip && u.format !== 'parquet' && u.extension === undefined ? '.gz' : '';
+  return `${prefixKey}${u.parallel ? '0000_part_00' : '000'}${ext}${gz}`;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1378,6 +2228,8 @@ export function describePlan(plan: Plan, currentSchema = 'public'): string {
     case 'query':
       return plan.sql;
     case 'create-table':
+      if (plan.like)
+        return `-- the columns of ${renderTableName(plan.like.table)}${plan.like.includingDefaults ? ' with their defaults' : ''}, then\nCREATE ${plan.temporary ? 'TEMP ' : ''}TABLE ${renderTableName(plan.temporary ? plan.table : { schema: plan.table.schema ?? currentSchema, name: plan.table.name })} (...)`;
       return renderCreateTable(
         plan,
         plan.temporary ? undefined : (plan.table.schema ?? currentSchema),
@@ -1404,6 +2256,8 @@ export function describePlan(plan: Plan, currentSchema = 'public'): string {
       const cols = plan.copy.columns ? ` (${plan.copy.columns.map(quoteIdent).join(', ')})` : '';
       return `-- ${plan.copy.format.toUpperCase()} records appended to a TEMP staging table, then\nINSERT INTO ${t}${cols} SELECT ... FROM staging`;
     }
+    case 'unload':
+      return `COPY (${plan.unload.sql}) TO 'staging file' (${unloadCopyOptions(plan.unload)});\n-- then PUT ${plan.unload.to}${unloadFileKey(plan.unload, '')}${plan.unload.manifest !== 'none' ? ` and ${plan.unload.to}manifest` : ''}`;
     case 'set':
       if (plan.name === 'search_path') {
         const schemas = plan.values.length > 0 ? plan.values : ['$user', 'public'];
@@ -1419,5 +2273,7 @@ export function describePlan(plan: Plan, currentSchema = 'public'): string {
       return plan.command;
     case 'noop':
       return `-- ${plan.command}: nothing to do on DuckDB`;
+    case 'user':
+      return `-- ${plan.command}: kept in the warehouse's user and privilege tables`;
   }
 }

@@ -42,6 +42,10 @@ import {
   type TableInfo,
 } from './catalog.ts';
 import { runCopy, type LoadError } from './copy.ts';
+import { nameColumnsFromSource } from './column-names.ts';
+import { copyTargetColumns, insertCopyRows, type CopyRows, type StdioCopy } from './copy-stdio.ts';
+import { resolveLike } from './table-like.ts';
+import { runUnload } from './unload.ts';
 import {
   renderCreateTable,
   sourceOffset,
@@ -57,6 +61,8 @@ import {
   type BatchLoad,
   type BatchLoadResult,
   type ColumnInfo,
+  type CommitListener,
+  type ConsoleDocument,
   type DuckDbWarehouseOptions,
   type QueryResult,
   type RejectedRecord,
@@ -66,8 +72,49 @@ import {
 } from './index.ts';
 import { quoteIdent, quoteString } from './lexer.ts';
 import { splitStatements, type ScriptStatement } from './split.ts';
+import {
+  installCatalog,
+  sessionStateKey,
+  sessionVariablesSql,
+  usesCatalog,
+  type CatalogSessionState,
+} from './pg-catalog.ts';
+import {
+  appendQueryLogRows,
+  connectionLogInsertSql,
+  QueryLog,
+  type ConnectionLogEntry,
+} from './system-tables.ts';
 import type { SqlType } from './types.ts';
-import { authenticateUser, findUser, upsertUser, type UserDb, type UserRecord } from './users.ts';
+import {
+  addToGroup,
+  authenticateUser,
+  changeGrants,
+  createGroup,
+  deleteUser,
+  dropGroup,
+  findUser,
+  insertUser,
+  removeFromGroup,
+  updateUser,
+  upsertUser,
+  type UserDb,
+  type UserRecord,
+} from './users.ts';
+import {
+  checkCreate,
+  checkUse,
+  createdRelation,
+  dmlTarget,
+  loadGrants,
+  ownedTarget,
+  parseRelationName,
+  permissionDenied,
+  PRIVILEGE_SQLSTATE,
+  superuserOnly,
+  type RelationUse,
+  type UserPlan,
+} from './privileges.ts';
 import { jsonValue, pgColumnName, pgTypeName } from './values.ts';
 
 /** Runs async jobs one at a time, in order. */
@@ -129,7 +176,12 @@ interface SessionHost {
   recordLoadErrorsApart(errors: readonly LoadError[], ctx: LoadErrorContext): Promise<void>;
   nextStagingName(): string;
   nextQueryId(): number;
+  /** stl_query, written in batches. */
+  readonly queryLog: QueryLog;
   forget(session: DuckDbSession): void;
+  /** Drops cached user records after CREATE / ALTER / DROP USER. */
+  forgetUsers(): void;
+  notifyCommit(tables: readonly string[]): void;
 }
 
 /** The folder where COPY stages files for DuckDB's own readers (emptied at every start). */
@@ -155,8 +207,10 @@ export async function createDuckDbWarehouse(options: DuckDbWarehouseOptions): Pr
     await system.run("SET GLOBAL TimeZone = 'UTC'");
     await system.run('SET GLOBAL integer_division = true');
     await bootstrap(queryOn(system));
+    await installCatalog(queryOn(system));
     const lastQuery = await queryOn(system)(
-      `SELECT coalesce(max(query), 0) FROM ${META_SCHEMA}.stl_load_errors`,
+      `SELECT greatest((SELECT coalesce(max(query), 0) FROM ${META_SCHEMA}.stl_load_errors),
+                       (SELECT coalesce(max(query), 0) FROM ${META_SCHEMA}.query_log))`,
     );
     queryCounter = Number(lastQuery[0]?.[0] ?? 0);
     // From here on SQL cannot touch host files, and no one can switch that back.
@@ -189,6 +243,8 @@ class DuckDbWarehouse implements Warehouse, SessionHost {
   private readonly userDb: UserDb;
   private readonly users = new Map<string, UserRecord>();
   private readonly tables = new Map<string, { version: number; info: TableInfo }>();
+  private readonly commitListeners = new Set<CommitListener>();
+  readonly queryLog: QueryLog;
 
   constructor(
     private readonly instance: DuckDBInstance,
@@ -198,6 +254,28 @@ class DuckDbWarehouse implements Warehouse, SessionHost {
   ) {
     this.logger = (options.logger ?? silentLogger).child({ component: 'warehouse' });
     this.userDb = { query: (sql, params) => this.sys(sql, params as unknown[] | undefined) };
+    this.queryLog = new QueryLog(
+      {
+        run: (sql) => this.sys(sql),
+        append: (entries) =>
+          this.systemSerial.run(async () => {
+            const appender = await this.system.createAppender('query_log', META_SCHEMA);
+            try {
+              appendQueryLogRows(appender, entries);
+            } finally {
+              appender.closeSync();
+            }
+          }),
+      },
+      (error) => this.logger.warn({ err: String(error) }, 'Writing stl_query failed; those rows are lost.'),
+    );
+  }
+
+  recordConnection(entry: ConnectionLogEntry): void {
+    if (this.closed) return;
+    this.sys(connectionLogInsertSql([entry])).catch((error: unknown) =>
+      this.logger.warn({ err: String(error), event: entry.event }, 'Writing stl_connection_log failed.'),
+    );
   }
 
   /** Runs one statement on the system connection. */
@@ -219,6 +297,21 @@ class DuckDbWarehouse implements Warehouse, SessionHost {
     return (await findUser(this.userDb, user))?.verifier;
   }
 
+  async getPasswordSecrets(
+    user: string,
+  ): Promise<
+    { readonly scram?: ScramVerifier; readonly md5?: string; readonly superuser: boolean } | undefined
+  > {
+    this.assertOpen();
+    const record = await findUser(this.userDb, user.toLowerCase());
+    if (!record) return undefined;
+    return {
+      ...(record.verifier ? { scram: record.verifier } : {}),
+      ...(record.md5 ? { md5: record.md5 } : {}),
+      superuser: record.superuser,
+    };
+  }
+
   async ensureUser(
     user: string,
     password: string,
@@ -238,13 +331,75 @@ class DuckDbWarehouse implements Warehouse, SessionHost {
     const record = await this.user(user.toLowerCase());
     if (!record) throw new SqlError(`role "${user}" does not exist`, SQLSTATE.invalidAuthorization);
     const conn = await this.instance.connect();
+    // current_user, session_user and user name the signed-in user, not DuckDB's own.
+    const literal = quoteString(record.name);
+    await conn.run(`CREATE OR REPLACE TEMP MACRO current_user() AS ${literal}`);
+    await conn.run(`CREATE OR REPLACE TEMP MACRO session_user() AS ${literal}`);
     const session = new DuckDbSession(this, conn, record, this.nextSessionId++);
     this.sessions.add(session);
     return session;
   }
 
+  forgetUsers(): void {
+    this.users.clear();
+  }
+
   forget(session: DuckDbSession): void {
     this.sessions.delete(session);
+  }
+
+  onCommit(listener: CommitListener): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
+  }
+
+  notifyCommit(tables: readonly string[]): void {
+    for (const listener of this.commitListeners) {
+      try {
+        listener(tables);
+      } catch (error) {
+        this.logger.error({ err: error }, 'A commit listener failed.');
+      }
+    }
+  }
+
+  async listDocuments(kind: string): Promise<ConsoleDocument[]> {
+    const rows = await this.sys(
+      `SELECT id, name, body, strftime(updated, '%Y-%m-%dT%H:%M:%SZ') FROM ${META_SCHEMA}.console_documents WHERE kind = $1 ORDER BY name, id`,
+      [kind],
+    );
+    return rows.map(([id, name, body, updated]) => ({
+      kind,
+      id: String(id),
+      name: String(name),
+      body: String(body),
+      updated: String(updated),
+    }));
+  }
+
+  async saveDocument(document: Omit<ConsoleDocument, 'updated'>): Promise<void> {
+    await this.systemSerial.run(async () => {
+      const q = queryOn(this.system);
+      await q('BEGIN');
+      try {
+        await q(`DELETE FROM ${META_SCHEMA}.console_documents WHERE kind = $1 AND id = $2`, [
+          document.kind,
+          document.id,
+        ]);
+        await q(
+          `INSERT INTO ${META_SCHEMA}.console_documents VALUES ($1, $2, $3, $4, timezone('UTC', now()))`,
+          [document.kind, document.id, document.name, document.body],
+        );
+        await q('COMMIT');
+      } catch (error) {
+        await q('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  async deleteDocument(kind: string, id: string): Promise<void> {
+    await this.sys(`DELETE FROM ${META_SCHEMA}.console_documents WHERE kind = $1 AND id = $2`, [kind, id]);
   }
 
   nextQueryId(): number {
@@ -376,6 +531,7 @@ class DuckDbWarehouse implements Warehouse, SessionHost {
         );
         await conn.run('COMMIT');
         open = false;
+        this.notifyCommit([`${plan.copy.table.schema ?? 'public'}.${plan.copy.table.name}`.toLowerCase()]);
         this.logger.debug(
           {
             stream: ledger.stream,
@@ -415,6 +571,7 @@ class DuckDbWarehouse implements Warehouse, SessionHost {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.sessions].map((s) => s.close().catch(() => undefined)));
+    await this.queryLog.flush().catch(() => undefined);
     await this.loaderSerial.run(async () => undefined);
     await this.systemSerial.run(async () => undefined);
     this.loader?.disconnectSync();
@@ -449,6 +606,16 @@ class DuckDbSession implements WarehouseSession {
   private running = false;
   private cancelReason: 'user' | 'timeout' | undefined;
   private closed = false;
+  /** NoticeResponse texts of the statement running now. */
+  private notices: string[] = [];
+  /** Process id clients see (the SQL port's, once it says). */
+  private pid: number;
+  /** The catalog variables last set on this connection (pg-catalog.ts). */
+  private catalogKey = '';
+  /** stl_query.query of the statement running now. */
+  private currentQuery: number | undefined;
+  /** stl_query.xid of the open transaction. */
+  private xid = 0;
 
   constructor(
     private readonly host: SessionHost,
@@ -457,10 +624,35 @@ class DuckDbSession implements WarehouseSession {
     private readonly id: number,
   ) {
     this.timeoutMs = host.options.statementTimeoutMs ?? 300_000;
+    this.pid = id;
   }
 
   get user(): string {
     return this.record.name;
+  }
+
+  setClient(client: { readonly pid: number }): void {
+    this.pid = client.pid;
+  }
+
+  /** Makes user, search_path and settings visible to the catalog macros, when they changed. */
+  private async syncCatalogSession(sql: string, st: ScriptStatement): Promise<void> {
+    if (sql.includes('stl_query')) await this.host.queryLog.flush();
+    await this.effectiveSearchPath(st);
+    const settings = new Map<string, string>(Object.entries(SHOW_DEFAULTS));
+    for (const [k, v] of this.settings) settings.set(k, v);
+    settings.set('statement_timeout', String(this.timeoutMs));
+    const state: CatalogSessionState = {
+      user: this.record.name,
+      pid: this.pid,
+      searchPath: this.searchPath,
+      schemas: this.applied?.schemas ?? ['public'],
+      settings,
+    };
+    const key = sessionStateKey(state);
+    if (key === this.catalogKey) return;
+    for (const stmt of sessionVariablesSql(state)) await this.duck(stmt, st);
+    this.catalogKey = key;
   }
 
   execute(sql: string, options: { readonly signal?: AbortSignal } = {}): Promise<QueryResult[]> {
@@ -480,11 +672,73 @@ class DuckDbSession implements WarehouseSession {
             throw withScriptContext(this.asSqlError(error), { results: [...results], statementIndex: index });
           }
         }
+        if (this.transactionStatus === 'idle' && results.some((r) => !/^(SELECT|SHOW|SET)/.test(r.command)))
+          this.host.notifyCommit([]);
         return results;
       } finally {
         options.signal?.removeEventListener('abort', onAbort);
       }
     });
+  }
+
+  prepareCopyIn(copy: StdioCopy): Promise<readonly string[]> {
+    return this.copyStep(async (st) => {
+      const { columns } = await this.copyInTarget(copy, st);
+      return columns.map((c) => c.name);
+    });
+  }
+
+  copyIn(copy: StdioCopy, decode: () => CopyRows): Promise<QueryResult> {
+    return this.copyStep(async (st) => {
+      const { table, columns } = await this.copyInTarget(copy, st);
+      const rows = decode();
+      const count = await this.atomically(() =>
+        insertCopyRows(this.conn, this.host.nextStagingName(), table, columns, rows),
+      );
+      return { command: 'COPY', columns: [], rows: [], rowCount: count };
+    });
+  }
+
+  /** Runs a step of COPY FROM STDIN as a statement: in order, refused in a failed transaction, failing it on error. */
+  private copyStep<T>(job: (st: ScriptStatement) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new SqlError('the session is closed', '08003'));
+    return this.serial.run(async () => {
+      const st: ScriptStatement = { text: '', offset: 0 };
+      try {
+        if (this.transactionStatus === 'failed')
+          throw new SqlError(
+            'current transaction is aborted, commands ignored until end of transaction block',
+            SQLSTATE.inFailedTransaction,
+          );
+        await this.effectiveSearchPath(st);
+        return await job(st);
+      } catch (error) {
+        if (this.transactionStatus === 'open') this.transactionStatus = 'failed';
+        if (error instanceof SqlError) throw error;
+        if (isDuckDbError(error)) throw sqlErrorFromDuckDb(error, '', () => undefined);
+        throw this.asSqlError(error);
+      }
+    });
+  }
+
+  /** The table and columns a COPY FROM STDIN fills, after the privilege check. */
+  private async copyInTarget(copy: StdioCopy, st: ScriptStatement) {
+    const name = copy.table as NonNullable<StdioCopy['table']>;
+    const path = await this.effectiveSearchPath(st);
+    const table = await findTable(this.query(st), name, path);
+    if (!table)
+      throw new SqlError(
+        `relation "${name.schema ? `${name.schema}.` : ''}${name.name}" does not exist`,
+        SQLSTATE.undefinedTable,
+      );
+    this.refuseMetadata(table.schema);
+    if (!this.record.superuser && table.catalog !== 'temp')
+      checkUse(await loadGrants(this.query(st), this.record.name), {
+        schema: table.schema,
+        name: table.name,
+        need: 'insert',
+      });
+    return { table, columns: copyTargetColumns(copy, table) };
   }
 
   cancel(): void {
@@ -547,16 +801,41 @@ class DuckDbSession implements WarehouseSession {
     this.cancelReason = undefined;
     this.running = true;
     const timer = this.timeoutMs > 0 ? setTimeout(() => this.onTimeout(), this.timeoutMs) : undefined;
+    this.notices = [];
+    const logged = plan.kind === 'query' || plan.kind === 'copy';
+    const started = new Date();
+    if (logged) {
+      this.currentQuery = this.host.nextQueryId();
+      if (this.transactionStatus === 'idle' || this.xid === 0) this.xid = this.currentQuery;
+    }
+    let aborted = true;
     try {
+      if (plan.kind === 'query' && usesCatalog(plan.sql)) await this.syncCatalogSession(plan.sql, st);
       const result = await this.runPlan(plan, st);
       this.checkCancelled();
-      return result;
+      aborted = false;
+      return this.notices.length > 0 ? { ...result, notices: this.notices } : result;
     } catch (error) {
       if (this.cancelReason) throw this.cancelledError(this.cancelReason);
       throw error;
     } finally {
       if (timer) clearTimeout(timer);
       this.running = false;
+      if (logged && this.currentQuery !== undefined) {
+        this.host.queryLog.record({
+          userId: this.record.id,
+          query: this.currentQuery,
+          xid: this.xid,
+          pid: this.pid,
+          text: st.text,
+          start: started,
+          end: new Date(),
+          aborted,
+          label: this.settings.get('query_group') ?? 'default',
+        });
+      }
+      this.currentQuery = undefined;
+      if (this.transactionStatus === 'idle') this.xid = 0;
     }
   }
 
@@ -604,6 +883,255 @@ class DuckDbSession implements WarehouseSession {
     }
   }
 
+  // ---- users and privileges (privileges.ts has the rules) ----
+
+  /** Finds a table or view as the session sees it (temporary objects first, then search_path). */
+  private async resolveRelation(
+    table: { readonly schema?: string; readonly name: string },
+    st: ScriptStatement,
+  ): Promise<{ readonly schema: string; readonly name: string; readonly temp: boolean } | undefined> {
+    const name = table.name.toLowerCase();
+    const rows = await this.query(st)(
+      `SELECT database_name, schema_name, table_name FROM duckdb_tables() WHERE lower(table_name) = $1
+       UNION ALL SELECT database_name, schema_name, view_name FROM duckdb_views() WHERE lower(view_name) = $1 AND NOT internal`,
+      [name],
+    );
+    const found = rows.map((r) => ({ db: String(r[0]), schema: String(r[1]), name }));
+    const pick = (db: string, schema: string) => found.find((f) => f.db === db && f.schema === schema);
+    if (table.schema) {
+      const schema = table.schema.toLowerCase();
+      const hit = pick('dev', schema) ?? found.find((f) => f.schema === schema);
+      return hit ? { schema: hit.schema, name, temp: hit.db === 'temp' } : undefined;
+    }
+    const temp = found.find((f) => f.db === 'temp');
+    if (temp) return { schema: temp.schema, name, temp: true };
+    for (const schema of this.applied?.schemas ?? ['public']) {
+      const hit = pick('dev', schema);
+      if (hit) return { schema, name, temp: false };
+    }
+    return undefined;
+  }
+
+  /** The relations a DuckDB query reads (those that exist). */
+  private async relationsOf(sql: string, st: ScriptStatement) {
+    let names: readonly string[];
+    try {
+      names = this.conn.getTableNames(sql, true);
+    } catch {
+      return [];
+    }
+    const out: { schema: string; name: string; temp: boolean }[] = [];
+    for (const n of names) {
+      const parsed = parseRelationName(n);
+      const hit = parsed ? await this.resolveRelation(parsed, st) : undefined;
+      if (hit) out.push(hit);
+    }
+    return out;
+  }
+
+  /** Refuses a statement the signed-in (non-super) user may not run. */
+  private async authorize(plan: Plan, st: ScriptStatement): Promise<void> {
+    const q = this.query(st);
+    const grants = await loadGrants(q, this.record.name);
+    const use = (
+      rel: { schema: string; name: string; temp: boolean } | undefined,
+      need: RelationUse['need'],
+    ) => {
+      if (rel && !rel.temp) checkUse(grants, { schema: rel.schema, name: rel.name, need });
+    };
+    switch (plan.kind) {
+      case 'set':
+      case 'show':
+      case 'transaction':
+      case 'noop':
+        return;
+      case 'user':
+        // Users may change their own password, as in Redshift.
+        if (plan.command === 'ALTER USER' && plan.name === this.record.name && plan.superuser === undefined)
+          return;
+        if ((plan.command === 'GRANT' || plan.command === 'REVOKE') && plan.target.kind === 'table') {
+          for (const t of plan.target.tables) use(await this.resolveRelation(t, st), 'owner');
+          return;
+        }
+        if (plan.command === 'GRANT' || plan.command === 'REVOKE')
+          throw permissionDenied(
+            'schema',
+            plan.target.kind === 'table' ? '' : (plan.target.schemas[0] ?? ''),
+          );
+        throw superuserOnly(`run ${plan.command}`);
+      case 'create-table':
+        if (!plan.temporary) checkCreate(grants, plan.table.schema ?? this.applied?.schemas[0] ?? 'public');
+        return;
+      case 'drop-table':
+        for (const t of plan.tables) use(await this.resolveRelation(t, st), 'owner');
+        return;
+      case 'drop-schema':
+        throw permissionDenied('schema', plan.schemas[0] ?? '');
+      case 'copy':
+        use(await this.resolveRelation(plan.copy.table, st), 'insert');
+        return;
+      case 'unload':
+        for (const rel of await this.relationsOf(plan.unload.sql, st)) use(rel, 'select');
+        return;
+      case 'query':
+        break;
+    }
+    const command = plan.command;
+    if (command === 'CREATE SCHEMA') throw new SqlError('permission denied for database dev', '42501');
+    if (command === 'SELECT' || command === 'EXPLAIN') {
+      const relations = await this.relationsOf(plan.sql, st);
+      for (const rel of relations) use(rel, 'select');
+      return;
+    }
+    if (command === 'INSERT' || command === 'UPDATE' || command === 'DELETE') {
+      const targetName = dmlTarget(plan.sql);
+      use(
+        targetName ? await this.resolveRelation(targetName, st) : undefined,
+        command.toLowerCase() as RelationUse['need'],
+      );
+      // The rows an INSERT ... SELECT reads need SELECT.
+      const select = /\b(?:select|with)\b/i.exec(plan.sql);
+      if (command === 'INSERT' && select)
+        for (const rel of await this.relationsOf(plan.sql.slice(select.index), st)) use(rel, 'select');
+      return;
+    }
+    if (command === 'CREATE TABLE' || command === 'CREATE VIEW') {
+      const created = createdRelation(plan.sql);
+      if (created && !/\btemp(orary)?\b/i.test(plan.sql.slice(0, 40)))
+        checkCreate(grants, created.schema ?? this.applied?.schemas[0] ?? 'public');
+      const query = /\bas\s*\(?\s*(?:select|with)\b/i.exec(plan.sql);
+      if (query)
+        for (const rel of await this.relationsOf(plan.sql.slice(query.index + 2), st)) use(rel, 'select');
+      return;
+    }
+    // DROP VIEW, ALTER TABLE, TRUNCATE, COMMENT: the owner's; anything else: a superuser's.
+    const target = ownedTarget(plan.sql);
+    if (!target) throw superuserOnly(`run ${command}`);
+    use(await this.resolveRelation(target, st), 'owner');
+  }
+
+  /** Removes the grants of dropped tables, so a new table of the same name starts with none. */
+  private async forgetGrants(tables: readonly TableName[], st: ScriptStatement): Promise<void> {
+    const path = this.applied?.schemas ?? ['public'];
+    for (const t of tables)
+      await this.query(st)(
+        `DELETE FROM ${META_SCHEMA}.privileges WHERE object_type = 'table' AND object_name = $1 AND schema_name = ANY($2)`,
+        [t.name, t.schema ? [t.schema] : [...path]],
+      );
+  }
+
+  /** Makes a non-superuser the owner of the table or view it just created. */
+  private async recordOwner(plan: Plan, st: ScriptStatement): Promise<void> {
+    if (this.record.superuser) return;
+    let created: { readonly schema?: string; readonly name: string } | undefined;
+    if (plan.kind === 'create-table' && !plan.temporary) created = plan.table;
+    else if (plan.kind === 'query' && (plan.command === 'CREATE TABLE' || plan.command === 'CREATE VIEW'))
+      created = createdRelation(plan.sql);
+    if (!created) return;
+    const rel = await this.resolveRelation(created, st);
+    if (!rel || rel.temp) return;
+    await this.query(st)(`INSERT INTO ${META_SCHEMA}.privileges VALUES ($1, 'table', $2, $3, 'owner')`, [
+      this.record.name,
+      rel.schema,
+      rel.name,
+    ]);
+  }
+
+  /** Runs CREATE / ALTER / DROP USER or GROUP, GRANT and REVOKE; returns the command tag. */
+  private async manageUsers(plan: UserPlan, st: ScriptStatement): Promise<string> {
+    const q = this.query(st);
+    const db: UserDb = { query: (sql, params) => q(sql, params) };
+    const result = await this.atomically(async () => {
+      switch (plan.command) {
+        case 'CREATE USER':
+        case 'ALTER USER': {
+          if (plan.command === 'CREATE USER') {
+            const ok = await insertUser(
+              db,
+              plan.name,
+              plan.password ?? { kind: 'disable' },
+              plan.superuser ?? false,
+            );
+            if (!ok)
+              throw new SqlError(`user "${plan.name}" already exists`, PRIVILEGE_SQLSTATE.duplicateObject);
+          } else {
+            const changes = {
+              ...(plan.password ? { password: plan.password } : {}),
+              ...(plan.superuser !== undefined ? { superuser: plan.superuser } : {}),
+            };
+            if (!(await updateUser(db, plan.name, changes)))
+              throw new SqlError(`user "${plan.name}" does not exist`, PRIVILEGE_SQLSTATE.undefinedObject);
+          }
+          for (const g of plan.groups) await addToGroup(db, g, [plan.name]);
+          return plan.command;
+        }
+        case 'DROP USER':
+          for (const name of plan.names) {
+            if (name === this.record.name) throw new SqlError('current user cannot be dropped', '55006');
+            if (!(await deleteUser(db, name))) {
+              if (!plan.ifExists)
+                throw new SqlError(`user "${name}" does not exist`, PRIVILEGE_SQLSTATE.undefinedObject);
+              this.notices.push(`user "${name}" does not exist, skipping`);
+            }
+          }
+          return plan.command;
+        case 'CREATE GROUP':
+          await createGroup(db, plan.name);
+          await addToGroup(db, plan.name, plan.add);
+          return plan.command;
+        case 'ALTER GROUP':
+          await addToGroup(db, plan.name, plan.add);
+          await removeFromGroup(db, plan.name, plan.remove);
+          return plan.command;
+        case 'DROP GROUP':
+          for (const name of plan.names)
+            if (!(await dropGroup(db, name))) {
+              if (!plan.ifExists)
+                throw new SqlError(`group "${name}" does not exist`, PRIVILEGE_SQLSTATE.undefinedObject);
+              this.notices.push(`group "${name}" does not exist, skipping`);
+            }
+          return plan.command;
+        case 'GRANT':
+        case 'REVOKE': {
+          const objects: { type: 'table' | 'schema'; schema: string; name: string }[] = [];
+          const target = plan.target;
+          if (target.kind === 'table') {
+            for (const t of target.tables) {
+              const rel = await this.resolveRelation(t, st);
+              if (!rel)
+                throw new SqlError(
+                  `relation "${t.schema ? `${t.schema}.` : ''}${t.name}" does not exist`,
+                  SQLSTATE.undefinedTable,
+                );
+              objects.push({ type: 'table', schema: rel.schema, name: rel.name });
+            }
+          } else {
+            for (const schema of target.schemas) {
+              const exists = await q(
+                "SELECT 1 FROM duckdb_schemas() WHERE database_name = 'dev' AND schema_name = $1",
+                [schema],
+              );
+              if (exists.length === 0)
+                throw new SqlError(`schema "${schema}" does not exist`, SQLSTATE.invalidSchemaName);
+              if (target.kind === 'schema') objects.push({ type: 'schema', schema, name: '' });
+              else
+                for (const r of await q(
+                  `SELECT table_name FROM duckdb_tables() WHERE database_name = 'dev' AND schema_name = $1
+                   UNION SELECT view_name FROM duckdb_views() WHERE database_name = 'dev' AND schema_name = $1 AND NOT internal`,
+                  [schema],
+                ))
+                  objects.push({ type: 'table', schema, name: String(r[0]) });
+            }
+          }
+          await changeGrants(db, plan.command === 'GRANT', plan.privileges, objects, plan.grantees);
+          return plan.command;
+        }
+      }
+    });
+    this.host.forgetUsers();
+    return result;
+  }
+
   /** The schemas of search_path that exist, in order ($user is the user's own schema). */
   private async effectiveSearchPath(st: ScriptStatement): Promise<readonly string[]> {
     const path = this.searchPath.join(',');
@@ -632,20 +1160,48 @@ class DuckDbSession implements WarehouseSession {
     });
     if (plan.kind !== 'transaction' && plan.kind !== 'set' && plan.kind !== 'show' && plan.kind !== 'noop')
       await this.effectiveSearchPath(st);
+    if (!this.record.superuser) await this.authorize(plan, st);
     switch (plan.kind) {
-      case 'query':
-        return this.runQuery(plan, st);
+      case 'query': {
+        const result = await this.runQuery(plan, st);
+        await this.recordOwner(plan, st);
+        return result;
+      }
       case 'create-table':
         await this.createTable(plan, st);
+        await this.recordOwner(plan, st);
         return empty('CREATE TABLE');
+      case 'user':
+        return empty(await this.manageUsers(plan, st));
       case 'drop-table':
         await this.dropTables(plan.tables, plan.ifExists, st);
+        await this.forgetGrants(plan.tables, st);
         return empty('DROP TABLE');
       case 'drop-schema':
         await this.dropSchemas(plan.schemas, plan.ifExists, plan.cascade, st);
         return empty('DROP SCHEMA');
       case 'copy':
         return empty('COPY', await this.copy(plan.copy, st));
+      case 'unload':
+        return empty(
+          'UNLOAD',
+          await runUnload(
+            {
+              run: async (sql) => Number((await this.duck(sql, st)).getRows()[0]?.[0] ?? 0),
+              describe: async (sql) => {
+                const r = await this.duck(`SELECT * FROM (${sql}) AS unloaded LIMIT 0`, st);
+                return r.columnNames().map((name, i) => ({
+                  name: pgColumnName(name),
+                  type: pgTypeName(r.columnTypes()[i] as ReturnType<typeof r.columnTypes>[number]),
+                }));
+              },
+              store: this.host.options.objectStore,
+              scratchDir: stagingDir(this.host.options.dir),
+              checkCancelled: this.checkCancelled,
+            },
+            plan.unload,
+          ),
+        );
       case 'set':
         this.applySet(plan.command, plan.name, plan.values);
         return empty(plan.command);
@@ -707,8 +1263,9 @@ class DuckDbSession implements WarehouseSession {
       name: pgColumnName(name),
       type: pgTypeName(types[i] as (typeof types)[number]),
     }));
-    const declared = await this.declaredResultTypes(plan.sql, columns);
-    return { command, columns: declared ?? columns, rows, rowCount: rows.length };
+    const declared = await this.declaredResultTypes(plan.sql, columns, st);
+    const named = nameColumnsFromSource(st.text, declared ?? columns);
+    return { command, columns: named ?? declared ?? columns, rows, rowCount: rows.length };
   }
 
   /**
@@ -718,9 +1275,14 @@ class DuckDbSession implements WarehouseSession {
   private async declaredResultTypes(
     sql: string,
     columns: readonly ColumnInfo[],
+    st: ScriptStatement,
   ): Promise<ColumnInfo[] | undefined> {
     if (!columns.some((c) => c.type === 'character varying')) return undefined;
-    const all = await this.host.declaredTypes();
+    // Inside a transaction, tables it created are visible only to this session's connection.
+    const all =
+      this.transactionStatus === 'idle'
+        ? await this.host.declaredTypes()
+        : await allDeclaredTypes(this.query(st));
     if (all.size === 0) return undefined;
     let tables: readonly string[];
     try {
@@ -756,11 +1318,12 @@ class DuckDbSession implements WarehouseSession {
   }
 
   private async createTable(
-    plan: Extract<Plan, { kind: 'create-table' }>,
+    declared: Extract<Plan, { kind: 'create-table' }>,
     st: ScriptStatement,
   ): Promise<void> {
-    this.refuseMetadata(plan.table.schema);
+    this.refuseMetadata(declared.table.schema);
     const q = this.query(st);
+    const plan = await resolveLike(q, declared, await this.effectiveSearchPath(st));
     const schema = plan.temporary
       ? undefined
       : (plan.table.schema ?? String((await q('SELECT current_schema()'))[0]?.[0]));
@@ -792,7 +1355,10 @@ class DuckDbSession implements WarehouseSession {
         this.refuseMetadata(t.schema);
         const info = await findTable(q, t, path);
         if (!info) {
-          if (ifExists) continue;
+          if (ifExists) {
+            this.notices.push(`table "${t.name}" does not exist, skipping`);
+            continue;
+          }
           throw new SqlError(`table "${t.name}" does not exist`, SQLSTATE.undefinedTable);
         }
         await this.duck(
@@ -849,7 +1415,7 @@ class DuckDbSession implements WarehouseSession {
     const ctx: LoadErrorContext = {
       userId: this.record.id,
       session: this.id,
-      query: this.host.nextQueryId(),
+      query: this.currentQuery ?? this.host.nextQueryId(),
       tbl: table.oid,
       start: new Date(),
     };
@@ -864,6 +1430,7 @@ class DuckDbSession implements WarehouseSession {
           stagingName: this.host.nextStagingName(),
           checkCancelled: this.checkCancelled,
           rejectAll: false,
+          scratchDir: stagingDir(this.host.options.dir),
         },
         copy,
         table,

@@ -8,6 +8,9 @@
  *   the first error stops the rest and is thrown as SqlError carrying the results before it.
  *   Each statement is translated from the Redshift dialect in one place (`dialect.ts`); a
  *   construct that is not supported fails with SQLSTATE 0A000 naming the construct.
+ * - Every statement runs with the session user's privileges: a superuser may do anything;
+ *   others need what GRANT gave them (rules in `privileges.ts`), else SQLSTATE 42501.
+ *   CREATE / ALTER / DROP USER, groups, GRANT and REVOKE are kept in `_sluice`.
  * - `loadBatch()` loads one delivery batch EXACTLY ONCE: the rows and the ledger row
  *   (stream, destination, firstOffset, lastOffset) are committed in ONE warehouse
  *   transaction, and a batch whose ledger row exists is not loaded again (alreadyLoaded).
@@ -20,6 +23,8 @@
  */
 import type { ObjectStore } from '../lake/index.ts';
 import type { Logger } from '../util/logger.ts';
+import type { ConnectionLogEntry } from './system-tables.ts';
+import type { CopyRows, StdioCopy } from './copy-stdio.ts';
 
 /** One column of a result. */
 export interface ColumnInfo {
@@ -43,6 +48,8 @@ export interface QueryResult {
   readonly rows: readonly (readonly unknown[])[];
   /** Rows returned, or rows affected (INSERT/UPDATE/DELETE/COPY). */
   readonly rowCount: number;
+  /** Notices the statement raised (sent as NoticeResponse), e.g. `table "t" does not exist, skipping`. */
+  readonly notices?: readonly string[];
 }
 
 /** A SQL failure with a real PostgreSQL SQLSTATE. */
@@ -56,6 +63,8 @@ export class SqlError extends Error {
       readonly position?: number;
       readonly detail?: string;
       readonly hint?: string;
+      /** Where it happened (PostgreSQL's CONTEXT), e.g. `COPY t, line 3, column id: "x"`. */
+      readonly where?: string;
       /** Results of the statements that ran before this one in the same script. */
       readonly results?: readonly QueryResult[];
       /** Index of the failing statement in the script. */
@@ -74,8 +83,20 @@ export interface WarehouseSession {
   execute(sql: string, options?: { readonly signal?: AbortSignal }): Promise<QueryResult[]>;
   /** Transaction state for ReadyForQuery: idle, in a transaction block, or in a failed one. */
   readonly transactionStatus: 'idle' | 'open' | 'failed';
+  /**
+   * Checks a COPY FROM STDIN before the client sends its data (the table exists, INSERT is
+   * allowed, the session is not in a failed transaction); returns the columns it fills.
+   */
+  prepareCopyIn(copy: StdioCopy): Promise<readonly string[]>;
+  /**
+   * Loads the rows of a COPY FROM STDIN: all of them, or none and a SqlError. `decode` runs
+   * inside the statement, so a malformed row fails an open transaction as any error does.
+   */
+  copyIn(copy: StdioCopy, decode: () => CopyRows): Promise<QueryResult>;
   /** Cancels the statement running now, if any (its execute rejects with SQLSTATE 57014). */
   cancel(): void;
+  /** Tells the session the process id its client sees (pg_backend_pid(), stl_query.pid). */
+  setClient?(client: { readonly pid: number }): void;
   /** Closes the session (rolling back an open transaction). */
   close(): Promise<void>;
 }
@@ -149,12 +170,38 @@ export interface ScramVerifier {
   readonly serverKey: Buffer;
 }
 
+/** Called after data commits, with the tables written (`schema.table`; empty when not known). */
+export type CommitListener = (tables: readonly string[]) => void;
+
+/** A document the console keeps in the warehouse's metadata (a dashboard, a saved query). */
+export interface ConsoleDocument {
+  /** What it is, e.g. `dashboard` or `query`. */
+  readonly kind: string;
+  /** Its id, unique within the kind. */
+  readonly id: string;
+  /** Its name as shown. */
+  readonly name: string;
+  /** Its content (JSON text). */
+  readonly body: string;
+  /** Last save, ISO 8601 UTC. */
+  readonly updated: string;
+}
+
 /** The warehouse role. */
 export interface Warehouse {
   /** True when the user exists and the password is right. */
   authenticate(user: string, password: string): Promise<boolean>;
   /** The user's SCRAM-SHA-256 verifier (for the SQL port's SCRAM exchange), or undefined when there is no such user. */
   getScramVerifier(user: string): Promise<ScramVerifier | undefined>;
+  /**
+   * What the SQL port needs to check a password it never sees: the SCRAM verifier and the
+   * md5 hash (either may be missing), or undefined when there is no such user.
+   */
+  getPasswordSecrets(
+    user: string,
+  ): Promise<
+    { readonly scram?: ScramVerifier; readonly md5?: string; readonly superuser: boolean } | undefined
+  >;
   /** Creates the user, or sets its password when it exists (superuser when `superuser`). */
   ensureUser(user: string, password: string, options?: { readonly superuser?: boolean }): Promise<void>;
   /** Opens a session for a user that has been authenticated. */
@@ -163,6 +210,16 @@ export interface Warehouse {
   loadBatch(load: BatchLoad): Promise<BatchLoadResult>;
   /** The highest lastOffset the ledger holds for a stream's destination, or -1. */
   loadedThrough(stream: string, destinationId: string): Promise<number>;
+  /** Calls `listener` after a delivery batch or a writing statement commits; returns the unsubscribe. */
+  onCommit(listener: CommitListener): () => void;
+  /** The console's documents of one kind (`_sluice.console_documents`). */
+  listDocuments(kind: string): Promise<ConsoleDocument[]>;
+  /** Creates or replaces a console document. */
+  saveDocument(document: Omit<ConsoleDocument, 'updated'>): Promise<void>;
+  /** Deletes a console document (no error when missing). */
+  deleteDocument(kind: string, id: string): Promise<void>;
+  /** Records a connection event in stl_connection_log (in the background; never throws). */
+  recordConnection?(entry: ConnectionLogEntry): void;
   /** Closes every session and the database file. */
   close(): Promise<void>;
 }
@@ -183,6 +240,8 @@ export interface DuckDbWarehouseOptions {
   readonly logger?: Logger;
 }
 
+export type { ConnectionLogEntry } from './system-tables.ts';
 export { createDuckDbWarehouse } from './duckdb-warehouse.ts';
 export { splitStatements, type ScriptStatement } from './split.ts';
+export { parseStdioCopy, type CopyRows, type StdioCopy } from './copy-stdio.ts';
 export { createScramVerifier, verifyScramClientProof, scramServerSignature, saslPrep } from './users.ts';

@@ -6,11 +6,13 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import type {
   BucketInfo,
   ListObjectsOptions,
   ListObjectsPage,
   ObjectInfo,
+  ObjectReader,
   ObjectStore,
   PutObjectOptions,
 } from '../lake/index.ts';
@@ -68,6 +70,15 @@ export class MemoryObjectStore implements ObjectStore {
     const o = this.bucket(bucket).objects.get(key);
     if (!o) throw new MemoryError('NoSuchKey', key);
     return o.body;
+  }
+  async openObject(bucket: string, key: string): Promise<ObjectReader> {
+    const o = this.bucket(bucket).objects.get(key);
+    if (!o) throw new MemoryError('NoSuchKey', key);
+    return {
+      info: o.info,
+      stream: (range) => Readable.from([range ? o.body.subarray(range.start, range.end + 1) : o.body]),
+      close: async () => undefined,
+    };
   }
   async headObject(bucket: string, key: string): Promise<ObjectInfo | undefined> {
     return this.bucket(bucket).objects.get(key)?.info;

@@ -1,0 +1,194 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SqlError, type Warehouse, type WarehouseSession } from './index.ts';
+import { openTestWarehouse } from './test-support.ts';
+import { md5PasswordHash } from './users.ts';
+
+function denied(message: RegExp): (e: unknown) => boolean {
+  return (e: unknown) => {
+    assert.ok(e instanceof SqlError, `expected SqlError, got ${String(e)}`);
+    assert.equal(e.sqlstate, '42501', e.message);
+    assert.match(e.message, message);
+    return true;
+  };
+}
+
+describe('users and grants', () => {
+  let warehouse: Warehouse;
+  let admin: WarehouseSession;
+  let cleanup: () => Promise<void>;
+  before(async () => {
+    ({ warehouse, cleanup } = await openTestWarehouse());
+    admin = await warehouse.openSession('awsuser');
+    await admin.execute(`
+      CREATE SCHEMA sensor;
+      CREATE TABLE sensor.message (id INTEGER, temp NUMERIC(5,2));
+      CREATE TABLE sensor.secret (id INTEGER);
+      INSERT INTO sensor.message VALUES (1, 70.5), (2, 71.25);
+      CREATE USER analyst PASSWORD 'Analyst1pass';
+    `);
+  });
+  after(async () => cleanup());
+
+  test('CREATE USER stores a password that signs in, and the md5 hash PostgreSQL expects', async () => {
+    assert.equal(await warehouse.authenticate('analyst', 'Analyst1pass'), true);
+    assert.equal(await warehouse.authenticate('analyst', 'wrong'), false);
+    const secrets = await warehouse.getPasswordSecrets('analyst');
+    assert.equal(secrets?.md5, md5PasswordHash('Analyst1pass', 'analyst'));
+    assert.ok(secrets?.scram);
+  });
+
+  test('a read-only analyst reads what was granted and cannot write', async () => {
+    const analyst = await warehouse.openSession('analyst');
+    try {
+      await assert.rejects(
+        analyst.execute('SELECT count(*) FROM sensor.message'),
+        denied(/permission denied for schema sensor/),
+      );
+      await admin.execute('GRANT USAGE ON SCHEMA sensor TO analyst');
+      await assert.rejects(
+        analyst.execute('SELECT count(*) FROM sensor.message'),
+        denied(/permission denied for relation message/),
+      );
+      await admin.execute(
+        'GRANT SELECT ON ALL TABLES IN SCHEMA sensor TO analyst; REVOKE SELECT ON sensor.secret FROM analyst',
+      );
+      const [r] = await analyst.execute('SELECT count(*) AS n, current_user AS u FROM sensor.message');
+      assert.deepEqual(r?.rows, [[2, 'analyst']]);
+      await assert.rejects(analyst.execute('SELECT * FROM sensor.secret'), denied(/relation secret/));
+      await assert.rejects(
+        analyst.execute('INSERT INTO sensor.message VALUES (3, 1)'),
+        denied(/relation message/),
+      );
+      await assert.rejects(analyst.execute('UPDATE sensor.message SET temp = 0'), denied(/relation message/));
+      await assert.rejects(analyst.execute('DELETE FROM sensor.message'), denied(/relation message/));
+      await assert.rejects(analyst.execute('TRUNCATE sensor.message'), denied(/relation message/));
+      await assert.rejects(analyst.execute('DROP TABLE sensor.message'), denied(/relation message/));
+      await assert.rejects(analyst.execute('CREATE TABLE sensor.mine (id INT)'), denied(/schema sensor/));
+      await assert.rejects(analyst.execute("CREATE USER other PASSWORD 'Other1pass'"), denied(/superuser/));
+      await assert.rejects(
+        analyst.execute("COPY sensor.message FROM 's3://b/p' IAM_ROLE 'arn:aws:iam::1:role/r' CSV"),
+        denied(/relation message/),
+      );
+      // Tables of one's own in public are the owner's to use.
+      await analyst.execute(
+        'CREATE TABLE scratch (id INT); INSERT INTO scratch VALUES (1); DROP TABLE scratch',
+      );
+      const [rows] = await admin.execute('SELECT count(*) FROM sensor.message');
+      assert.deepEqual(rows?.rows, [[2]]);
+    } finally {
+      await analyst.close();
+    }
+  });
+
+  test('a group grant reaches its members; PUBLIC reaches everyone', async () => {
+    await admin.execute(`
+      CREATE USER g1 PASSWORD 'Group1pass';
+      CREATE GROUP readers WITH USER g1;
+      GRANT USAGE ON SCHEMA sensor TO GROUP readers;
+      GRANT SELECT ON sensor.secret TO GROUP readers;
+    `);
+    const g1 = await warehouse.openSession('g1');
+    try {
+      await g1.execute('SELECT * FROM sensor.secret');
+      await assert.rejects(g1.execute('SELECT * FROM sensor.message'), denied(/relation message/));
+      await admin.execute('GRANT SELECT ON TABLE sensor.message TO PUBLIC');
+      await g1.execute('SELECT * FROM sensor.message');
+    } finally {
+      await g1.close();
+    }
+  });
+
+  test('ALTER USER changes the password; DROP USER IF EXISTS on a missing user is a notice', async () => {
+    await admin.execute("ALTER USER analyst PASSWORD 'Changed1pass'");
+    assert.equal(await warehouse.authenticate('analyst', 'Analyst1pass'), false);
+    assert.equal(await warehouse.authenticate('analyst', 'Changed1pass'), true);
+    const [r] = await admin.execute('DROP USER IF EXISTS nobody');
+    assert.deepEqual(r?.notices, ['user "nobody" does not exist, skipping']);
+    await assert.rejects(
+      admin.execute('DROP USER nobody'),
+      (e: unknown) => e instanceof SqlError && e.sqlstate === '42704',
+    );
+    await admin.execute(
+      "CREATE USER legacy PASSWORD 'md5" + md5PasswordHash('Legacy1pass', 'legacy').slice(3) + "'",
+    );
+    assert.equal(await warehouse.authenticate('legacy', 'Legacy1pass'), true);
+    await admin.execute('ALTER USER legacy PASSWORD DISABLE');
+    assert.equal(await warehouse.authenticate('legacy', 'Legacy1pass'), false);
+  });
+});
+
+describe('result column names', () => {
+  let warehouse: Warehouse;
+  let cleanup: () => Promise<void>;
+  before(async () => {
+    ({ warehouse, cleanup } = await openTestWarehouse());
+  });
+  after(async () => cleanup());
+
+  test('function calls and SQL value functions are named as PostgreSQL names them', async () => {
+    const s = await warehouse.openSession('awsuser');
+    const [r] = await s.execute(
+      'SELECT version(), current_user, session_user, user, current_database(), now()::date, 1 + 1, version() AS v',
+    );
+    await s.close();
+    assert.deepEqual(
+      r?.columns.map((c) => c.name),
+      ['version', 'current_user', 'session_user', 'user', 'current_database', 'now', '?column?', 'v'],
+    );
+    assert.match(String(r?.rows[0]?.[0]), /^PostgreSQL .*Redshift.*Sluice/);
+    assert.equal(r?.rows[0]?.[1], 'awsuser');
+  });
+});
+
+describe('user statements', () => {
+  let warehouse: Warehouse;
+  let admin: WarehouseSession;
+  let cleanup: () => Promise<void>;
+  before(async () => {
+    ({ warehouse, cleanup } = await openTestWarehouse());
+    admin = await warehouse.openSession('awsuser');
+  });
+  after(async () => cleanup());
+
+  test("PASSWORD 'sha256|clear' sets the clear password; the digest form is 0A000", async () => {
+    await admin.execute("CREATE USER shauser PASSWORD 'sha256|Sha256pass1'");
+    assert.equal(await warehouse.authenticate('shauser', 'Sha256pass1'), true);
+    await assert.rejects(
+      admin.execute("CREATE USER other PASSWORD 'sha256|abcd|salt'"),
+      (e: unknown) => e instanceof SqlError && e.sqlstate === '0A000',
+    );
+  });
+
+  test('users change their own password but no one else’s; CREATEUSER makes a superuser', async () => {
+    await admin.execute("CREATE USER pat PASSWORD 'Pat1pass'; CREATE USER sam PASSWORD 'Sam1pass'");
+    const pat = await warehouse.openSession('pat');
+    try {
+      await pat.execute("ALTER USER pat PASSWORD 'Pat2pass'");
+      assert.equal(await warehouse.authenticate('pat', 'Pat2pass'), true);
+      await assert.rejects(pat.execute("ALTER USER sam PASSWORD 'x'"), denied(/superuser/));
+      await assert.rejects(pat.execute('ALTER USER pat CREATEUSER'), denied(/superuser/));
+    } finally {
+      await pat.close();
+    }
+    await admin.execute('ALTER USER sam CREATEUSER');
+    assert.equal((await warehouse.getPasswordSecrets('sam'))?.superuser, true);
+    const sam = await warehouse.openSession('sam');
+    await sam.execute("CREATE USER made_by_sam PASSWORD 'Made1pass'");
+    await sam.close();
+  });
+
+  test('a user who owns a table cannot be dropped until the table is', async () => {
+    await admin.execute("CREATE USER owner1 PASSWORD 'Owner1pass'");
+    const o = await warehouse.openSession('owner1');
+    await o.execute('CREATE TABLE owned (id INT)');
+    await o.close();
+    await assert.rejects(admin.execute('DROP USER owner1'), (e: unknown) => {
+      assert.ok(e instanceof SqlError);
+      assert.equal(e.sqlstate, '2BP01');
+      return true;
+    });
+    await admin.execute('DROP TABLE owned; DROP USER owner1');
+    assert.equal(await warehouse.getPasswordSecrets('owner1'), undefined);
+  });
+});

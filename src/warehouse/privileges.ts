@@ -1,0 +1,541 @@
+/**
+ * Users, groups and privileges: the Redshift statements that manage them (CREATE / ALTER /
+ * DROP USER, CREATE / ALTER / DROP GROUP, GRANT, REVOKE), where grants are kept
+ * (`_sluice.privileges`, `_sluice.group_members`), and the check a session makes before it
+ * runs a statement.
+ *
+ * RULES (PostgreSQL's, as Redshift applies them)
+ * - A superuser may do anything. CREATEUSER makes a superuser, as in Redshift.
+ * - Using a relation in a schema other than `public` needs USAGE on the schema
+ *   (`permission denied for schema s`, 42501).
+ * - Reading a table or view needs SELECT on it; INSERT, UPDATE, DELETE and COPY need that
+ *   privilege on the target (`permission denied for relation t`, 42501).
+ * - Creating a table or view needs CREATE on its schema (`public` grants it to everyone, as
+ *   Redshift does); its creator owns it. Dropping, truncating, altering and commenting need
+ *   ownership; CREATE SCHEMA and user management need a superuser; GRANT needs a superuser or
+ *   the owner of every table named.
+ * - GRANT ... ON ALL TABLES IN SCHEMA s covers the tables that exist when it runs.
+ * - System catalogs (pg_catalog, information_schema, the stl_ and svv_ tables) are readable
+ *   by everyone.
+ *
+ * @see https://docs.aws.amazon.com/redshift/latest/dg/r_GRANT.html
+ * @see https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_USER.html
+ * @see https://www.postgresql.org/docs/15/ddl-priv.html
+ */
+import { SqlError } from './index.ts';
+import { SQLSTATE, unsupported } from './errors.ts';
+import { tokenize, type Token } from './lexer.ts';
+
+/** SQLSTATEs of this module (PostgreSQL's class 42 and 0L). */
+export const PRIVILEGE_SQLSTATE = {
+  insufficientPrivilege: '42501',
+  invalidGrantOperation: '0LP01',
+  duplicateObject: '42710',
+  undefinedObject: '42704',
+  dependentObjectsStillExist: '2BP01',
+} as const;
+
+/** How a password was given. */
+export type PasswordSpec =
+  | { readonly kind: 'plain'; readonly text: string }
+  /** Redshift's `'md5' || md5(password || user)`. */
+  | { readonly kind: 'md5'; readonly hash: string }
+  | { readonly kind: 'disable' };
+
+/** What GRANT / REVOKE apply to. */
+export type GrantTarget =
+  | {
+      readonly kind: 'table';
+      readonly tables: readonly { readonly schema?: string; readonly name: string }[];
+    }
+  | { readonly kind: 'schema'; readonly schemas: readonly string[] }
+  | { readonly kind: 'all-tables'; readonly schemas: readonly string[] };
+
+/** A grantee: a user, a group (`group:<name>`), or `public`. */
+export type Grantee = string;
+
+/** A user, group or privilege statement. */
+export type UserPlan =
+  | {
+      readonly kind: 'user';
+      readonly command: 'CREATE USER' | 'ALTER USER';
+      readonly name: string;
+      readonly password?: PasswordSpec;
+      readonly superuser?: boolean;
+      readonly groups: readonly string[];
+    }
+  | {
+      readonly kind: 'user';
+      readonly command: 'DROP USER' | 'DROP GROUP';
+      readonly names: readonly string[];
+      readonly ifExists: boolean;
+    }
+  | {
+      readonly kind: 'user';
+      readonly command: 'CREATE GROUP' | 'ALTER GROUP';
+      readonly name: string;
+      readonly add: readonly string[];
+      readonly remove: readonly string[];
+    }
+  | {
+      readonly kind: 'user';
+      readonly command: 'GRANT' | 'REVOKE';
+      readonly privileges: readonly Privilege[];
+      readonly target: GrantTarget;
+      readonly grantees: readonly Grantee[];
+    };
+
+/** A privilege Sluice checks. */
+export type Privilege = 'select' | 'insert' | 'update' | 'delete' | 'usage' | 'create';
+
+const TABLE_PRIVILEGES: readonly Privilege[] = ['select', 'insert', 'update', 'delete'];
+const SCHEMA_PRIVILEGES: readonly Privilege[] = ['usage', 'create'];
+/** Table privileges Redshift knows that Sluice accepts without checking separately (ownership covers them). */
+const ACCEPTED_TABLE_PRIVILEGES = new Set(['references', 'drop', 'truncate', 'alter', 'trigger', 'rule']);
+
+/** Reads the significant tokens of a statement. */
+class Reader {
+  private readonly toks: Token[];
+  pos = 0;
+  constructor(sql: string) {
+    this.toks = tokenize(sql).filter((t) => t.kind !== 'ws' && t.kind !== 'comment');
+  }
+  tok(at = this.pos): Token | undefined {
+    return this.toks[at];
+  }
+  isWord(at: number, ...words: string[]): boolean {
+    const t = this.toks[at];
+    return t?.kind === 'word' && words.includes(t.value);
+  }
+  accept(...words: string[]): string | undefined {
+    const t = this.toks[this.pos];
+    if (t?.kind === 'word' && words.includes(t.value)) {
+      this.pos++;
+      return t.value;
+    }
+    return undefined;
+  }
+  acceptOp(op: string): boolean {
+    const t = this.toks[this.pos];
+    if (t?.kind === 'op' && t.value === op) {
+      this.pos++;
+      return true;
+    }
+    return false;
+  }
+  expect(...words: string[]): string {
+    const w = this.accept(...words);
+    if (w === undefined) throw this.syntaxError();
+    return w;
+  }
+  done(): boolean {
+    return this.pos >= this.toks.length;
+  }
+  position(): number {
+    const t = this.toks[this.pos];
+    return (t ? t.start : (this.toks[this.toks.length - 1]?.end ?? 0)) + 1;
+  }
+  ident(): string {
+    const t = this.toks[this.pos];
+    if (t?.kind === 'word') {
+      this.pos++;
+      return t.value;
+    }
+    if (t?.kind === 'qident') {
+      this.pos++;
+      // Redshift folds identifiers, quoted or not, unless case sensitivity is enabled.
+      return t.value.toLowerCase();
+    }
+    throw this.syntaxError();
+  }
+  string(): string {
+    const t = this.toks[this.pos];
+    if (t?.kind !== 'string') throw this.syntaxError();
+    this.pos++;
+    return t.value;
+  }
+  identList(): string[] {
+    const out = [this.ident()];
+    while (this.acceptOp(',')) out.push(this.ident());
+    return out;
+  }
+  syntaxError(): SqlError {
+    const t = this.toks[this.pos];
+    return new SqlError(
+      t ? `syntax error at or near "${t.text}"` : 'syntax error at end of input',
+      SQLSTATE.syntaxError,
+      { position: this.position() },
+    );
+  }
+}
+
+/**
+ * Recognizes a user, group or privilege statement; undefined for any other statement.
+ * Positions in errors are 1-based in `statement`.
+ */
+export function translateUserStatement(statement: string): UserPlan | undefined {
+  const r = new Reader(statement);
+  if (r.isWord(0, 'grant') || r.isWord(0, 'revoke')) return parseGrant(r);
+  const verb = r.isWord(0, 'create', 'alter', 'drop') ? (r.tok(0) as Token).value : undefined;
+  if (!verb) return undefined;
+  if (r.isWord(1, 'user')) {
+    r.pos = 2;
+    if (verb === 'drop') return parseDrop(r, 'DROP USER');
+    return parseUserOptions(r, verb === 'create' ? 'CREATE USER' : 'ALTER USER');
+  }
+  if (r.isWord(1, 'group')) {
+    r.pos = 2;
+    if (verb === 'drop') return parseDrop(r, 'DROP GROUP');
+    return parseGroup(r, verb === 'create' ? 'CREATE GROUP' : 'ALTER GROUP');
+  }
+  return undefined;
+}
+
+function parseDrop(r: Reader, command: 'DROP USER' | 'DROP GROUP'): UserPlan {
+  const ifExists = r.accept('if') !== undefined;
+  if (ifExists) r.expect('exists');
+  const names = r.identList();
+  if (!r.done()) throw r.syntaxError();
+  return { kind: 'user', command, names, ifExists };
+}
+
+function parseUserOptions(r: Reader, command: 'CREATE USER' | 'ALTER USER'): UserPlan {
+  const name = r.ident();
+  if (command === 'ALTER USER' && r.isWord(r.pos, 'rename'))
+    throw unsupported('ALTER USER RENAME', r.position());
+  if (command === 'ALTER USER' && r.isWord(r.pos, 'set', 'reset'))
+    throw unsupported('ALTER USER SET', r.position());
+  r.accept('with');
+  let password: PasswordSpec | undefined;
+  let superuser: boolean | undefined;
+  const groups: string[] = [];
+  while (!r.done()) {
+    const at = r.position();
+    const word = r.accept(
+      'password',
+      'encrypted',
+      'unencrypted',
+      'createuser',
+      'nocreateuser',
+      'createdb',
+      'nocreatedb',
+      'valid',
+      'connection',
+      'in',
+      'syslog',
+      'session',
+      'external',
+    );
+    switch (word) {
+      case 'encrypted':
+      case 'unencrypted':
+        r.expect('password');
+      // falls through
+      case 'password':
+        if (r.accept('disable')) password = { kind: 'disable' };
+        else password = passwordSpec(r.string(), at);
+        break;
+      case 'createuser':
+        superuser = true;
+        break;
+      case 'nocreateuser':
+        superuser = false;
+        break;
+      case 'createdb':
+      case 'nocreatedb':
+        // One database: nothing to allow or refuse.
+        break;
+      case 'valid':
+        r.expect('until');
+        r.string();
+        break;
+      case 'connection':
+        r.expect('limit');
+        if (!r.accept('unlimited')) {
+          if (r.tok()?.kind !== 'number') throw r.syntaxError();
+          r.pos++;
+        }
+        break;
+      case 'in':
+        r.expect('group');
+        groups.push(...r.identList());
+        break;
+      case 'syslog':
+        r.expect('access');
+        r.expect('restricted', 'unrestricted');
+        break;
+      case 'session':
+        r.expect('timeout');
+        if (r.tok()?.kind !== 'number') throw r.syntaxError();
+        r.pos++;
+        break;
+      case 'external':
+        throw unsupported('EXTERNALID', at);
+      default:
+        throw r.syntaxError();
+    }
+  }
+  return {
+    kind: 'user',
+    command,
+    name,
+    ...(password ? { password } : {}),
+    ...(superuser !== undefined ? { superuser } : {}),
+    groups,
+  };
+}
+
+/**
+ * Redshift's password forms: clear text; `md5<hex>` (md5 of password || user name);
+ * `sha256|<password>` (clear text the server hashes); `sha256|<digest>|<salt>` is not
+ * supported, since neither a SCRAM verifier nor an md5 hash can be derived from it.
+ * @see https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_USER.html
+ */
+function passwordSpec(text: string, position: number): PasswordSpec {
+  if (/^md5[0-9a-f]{32}$/.test(text)) return { kind: 'md5', hash: text };
+  const sha = /^sha256\|(.*)$/s.exec(text);
+  if (sha) {
+    if ((sha[1] as string).includes('|')) throw unsupported("PASSWORD 'sha256|<digest>|<salt>'", position);
+    return { kind: 'plain', text: sha[1] as string };
+  }
+  return { kind: 'plain', text };
+}
+
+function parseGroup(r: Reader, command: 'CREATE GROUP' | 'ALTER GROUP'): UserPlan {
+  const name = r.ident();
+  const add: string[] = [];
+  const remove: string[] = [];
+  if (command === 'CREATE GROUP') {
+    r.accept('with');
+    if (r.accept('user')) add.push(...r.identList());
+  } else {
+    const op = r.expect('add', 'drop', 'rename');
+    if (op === 'rename') throw unsupported('ALTER GROUP RENAME', r.position());
+    r.expect('user');
+    (op === 'add' ? add : remove).push(...r.identList());
+  }
+  if (!r.done()) throw r.syntaxError();
+  return { kind: 'user', command, name, add, remove };
+}
+
+function parseGrant(r: Reader): UserPlan {
+  const command = r.isWord(0, 'grant') ? 'GRANT' : 'REVOKE';
+  r.pos = 1;
+  if (command === 'REVOKE' && r.accept('grant')) {
+    r.expect('option');
+    r.expect('for');
+  }
+  const named: string[] = [];
+  let all = false;
+  for (;;) {
+    const t = r.tok();
+    if (t?.kind !== 'word') throw r.syntaxError();
+    if (t.value === 'all') {
+      r.pos++;
+      r.accept('privileges');
+      all = true;
+    } else if (t.value === 'temp' || t.value === 'temporary') {
+      r.pos++;
+    } else if (
+      (TABLE_PRIVILEGES as readonly string[]).includes(t.value) ||
+      t.value === 'usage' ||
+      t.value === 'create'
+    ) {
+      named.push(t.value);
+      r.pos++;
+    } else if (ACCEPTED_TABLE_PRIVILEGES.has(t.value)) r.pos++;
+    else if (t.value === 'on') break;
+    else throw r.syntaxError();
+    if (!r.acceptOp(',')) break;
+  }
+  r.expect('on');
+  let target: GrantTarget;
+  if (r.accept('schema')) target = { kind: 'schema', schemas: r.identList() };
+  else if (r.isWord(r.pos, 'all') && r.isWord(r.pos + 1, 'tables')) {
+    r.pos += 2;
+    r.expect('in');
+    r.expect('schema');
+    target = { kind: 'all-tables', schemas: r.identList() };
+  } else if (r.isWord(r.pos, 'database', 'function', 'procedure', 'language', 'datashare', 'model')) {
+    throw unsupported(`${command} ON ${(r.tok() as Token).value.toUpperCase()}`, r.position());
+  } else {
+    r.accept('table');
+    const tables: { schema?: string; name: string }[] = [];
+    do {
+      const first = r.ident();
+      if (r.acceptOp('.')) tables.push({ schema: first, name: r.ident() });
+      else tables.push({ name: first });
+    } while (r.acceptOp(','));
+    target = { kind: 'table', tables };
+  }
+  const kinds = target.kind === 'schema' ? SCHEMA_PRIVILEGES : TABLE_PRIVILEGES;
+  for (const p of named)
+    if (!(kinds as readonly string[]).includes(p))
+      throw new SqlError(
+        `invalid privilege type ${p.toUpperCase()} for ${target.kind === 'schema' ? 'schema' : 'relation'}`,
+        PRIVILEGE_SQLSTATE.invalidGrantOperation,
+      );
+  const privileges = (all ? kinds : named) as readonly Privilege[];
+  r.expect(command === 'GRANT' ? 'to' : 'from');
+  const grantees: Grantee[] = [];
+  do {
+    if (r.accept('public')) grantees.push('public');
+    else if (r.accept('group')) grantees.push(`group:${r.ident()}`);
+    else grantees.push(r.ident());
+  } while (r.acceptOp(','));
+  if (command === 'GRANT' && r.accept('with')) {
+    r.expect('grant');
+    r.expect('option');
+  }
+  if (command === 'REVOKE') r.accept('cascade', 'restrict');
+  if (!r.done()) throw r.syntaxError();
+  return { kind: 'user', command, privileges, target, grantees };
+}
+
+// ---------------------------------------------------------------------------------------
+// Checking
+
+/** A relation a statement uses, and how. */
+export interface RelationUse {
+  /** The schema the name resolved to. */
+  readonly schema: string;
+  /** Relation name. */
+  readonly name: string;
+  /** What is needed: a table privilege, or ownership. */
+  readonly need: Privilege | 'owner';
+}
+
+/** What a user has been granted, as read for one check. */
+export interface Grants {
+  /** `schema.name` (tables) or `schema` (schemas) to privileges; `owner` for owned tables. */
+  readonly byObject: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+/** Reads the grants that apply to a user (directly, through PUBLIC, or through a group). */
+export async function loadGrants(
+  query: (sql: string, params?: readonly unknown[]) => Promise<unknown[][]>,
+  user: string,
+): Promise<Grants> {
+  const rows = await query(
+    `SELECT object_type, schema_name, object_name, privilege FROM _sluice.privileges
+      WHERE grantee = $1 OR grantee = 'public'
+         OR grantee IN (SELECT 'group:' || groname FROM _sluice.group_members WHERE usename = $1)`,
+    [user],
+  );
+  const byObject = new Map<string, Set<string>>();
+  for (const [type, schema, name, privilege] of rows) {
+    const key = type === 'schema' ? String(schema) : `${String(schema)}.${String(name)}`;
+    let set = byObject.get(key);
+    if (!set) byObject.set(key, (set = new Set()));
+    set.add(String(privilege));
+  }
+  return { byObject };
+}
+
+/** Schemas whose relations everyone may read. */
+export function isSystemSchema(schema: string): boolean {
+  return (
+    schema === 'pg_catalog' ||
+    schema === 'information_schema' ||
+    schema === '_sluice' ||
+    schema.startsWith('pg_')
+  );
+}
+
+/** Throws 42501 when `grants` do not cover a use. */
+export function checkUse(grants: Grants, use: RelationUse): void {
+  if (isSystemSchema(use.schema)) return;
+  const table = grants.byObject.get(`${use.schema}.${use.name}`);
+  if (table?.has('owner')) return;
+  if (use.schema !== 'public' && !grants.byObject.get(use.schema)?.has('usage'))
+    throw permissionDenied('schema', use.schema);
+  if (use.need === 'owner' || !table?.has(use.need)) throw permissionDenied('relation', use.name);
+}
+
+/** Throws 42501 unless the user may create relations in `schema`. */
+export function checkCreate(grants: Grants, schema: string): void {
+  if (schema === 'public') return;
+  if (!grants.byObject.get(schema)?.has('create')) throw permissionDenied('schema', schema);
+}
+
+/** The 42501 error PostgreSQL and Redshift send. */
+export function permissionDenied(what: 'relation' | 'schema', name: string): SqlError {
+  return new SqlError(`permission denied for ${what} ${name}`, PRIVILEGE_SQLSTATE.insufficientPrivilege);
+}
+
+/** The 42501 error for statements only a superuser may run. */
+export function superuserOnly(action: string): SqlError {
+  return new SqlError(
+    `permission denied: must be superuser to ${action}`,
+    PRIVILEGE_SQLSTATE.insufficientPrivilege,
+  );
+}
+
+/** The relation a CREATE TABLE ... AS / CREATE VIEW makes, or undefined. */
+export function createdRelation(
+  sql: string,
+): { readonly schema?: string; readonly name: string } | undefined {
+  const r = new Reader(sql);
+  if (!r.accept('create')) return undefined;
+  if (r.accept('or')) r.expect('replace');
+  r.accept('local');
+  r.accept('temp', 'temporary');
+  if (!r.accept('table', 'view')) return undefined;
+  if (r.accept('if')) {
+    r.expect('not');
+    r.expect('exists');
+  }
+  return readName(r);
+}
+
+/** The table an INSERT, UPDATE or DELETE writes, or undefined. */
+export function dmlTarget(sql: string): { readonly schema?: string; readonly name: string } | undefined {
+  const r = new Reader(sql);
+  const verb = r.accept('insert', 'update', 'delete');
+  if (!verb) return undefined;
+  if (verb === 'insert') r.expect('into');
+  if (verb === 'delete') r.accept('from');
+  r.accept('only');
+  return readName(r);
+}
+
+function readName(r: Reader): { schema?: string; name: string } {
+  const parts = [r.ident()];
+  while (r.acceptOp('.')) parts.push(r.ident());
+  const name = parts[parts.length - 1] as string;
+  const schema = parts.length > 1 ? parts[parts.length - 2] : undefined;
+  return schema ? { schema, name } : { name };
+}
+
+/** Reads a name as DuckDB's getTableNames writes it (`schema."table" AS alias`). */
+export function parseRelationName(
+  text: string,
+): { readonly schema?: string; readonly name: string } | undefined {
+  try {
+    return readName(new Reader(text));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The relation a TRUNCATE, DROP VIEW, ALTER TABLE or COMMENT ON TABLE names, or undefined. */
+export function ownedTarget(sql: string): { readonly schema?: string; readonly name: string } | undefined {
+  const r = new Reader(sql);
+  const verb = r.accept('truncate', 'drop', 'alter', 'comment');
+  if (!verb) return undefined;
+  if (verb === 'comment') {
+    r.expect('on');
+    if (r.accept('column')) {
+      const parts = [r.ident()];
+      while (r.acceptOp('.')) parts.push(r.ident());
+      parts.pop();
+      const name = parts.pop();
+      const schema = parts.pop();
+      return name ? { ...(schema ? { schema } : {}), name } : undefined;
+    }
+  }
+  r.accept('table', 'view', 'materialized');
+  r.accept('view');
+  if (r.accept('if')) r.expect('exists');
+  return readName(r);
+}
