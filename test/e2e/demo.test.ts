@@ -56,6 +56,17 @@ describe('sluice demo', () => {
     assert.deepEqual(shape!.rows[0], [true, true, true, true]);
   });
 
+  test('the analyst views answer: six sensors counted, averaged and located, latency in seconds', async () => {
+    const [counts, avg, latency] = await demo.sql(
+      `SELECT count(*), bool_and(msg_count > 0) FROM sensor.sensor_msg_count;
+       SELECT count(*), bool_and(lat IS NOT NULL AND avg_temp BETWEEN 65 AND 125) FROM sensor.sensor_avg_temp_current;
+       SELECT bool_and(latency >= 0 AND latency < 60) FROM sensor.message_latency`,
+    );
+    assert.deepEqual(counts!.rows, [[6, true]]);
+    assert.deepEqual(avg!.rows, [[6, true]]);
+    assert.deepEqual(latency!.rows, [[true]]);
+  });
+
   test('the lake holds GZIP objects and manifests under message/, and sluice sql and sluice lake work', async () => {
     const env = { ...process.env, SLUICE_PASSWORD: demo.password, SLUICE_DATA_DIR: demo.dataDir };
     const ls = await run(
