@@ -76,6 +76,7 @@ import {
   installCatalog,
   sessionStateKey,
   sessionVariablesSql,
+  STATIC_SETTINGS,
   usesCatalog,
   type CatalogSessionState,
 } from './pg-catalog.ts';
@@ -331,10 +332,6 @@ class DuckDbWarehouse implements Warehouse, SessionHost {
     const record = await this.user(user.toLowerCase());
     if (!record) throw new SqlError(`role "${user}" does not exist`, SQLSTATE.invalidAuthorization);
     const conn = await this.instance.connect();
-    // current_user, session_user and user name the signed-in user, not DuckDB's own.
-    const literal = quoteString(record.name);
-    await conn.run(`CREATE OR REPLACE TEMP MACRO current_user() AS ${literal}`);
-    await conn.run(`CREATE OR REPLACE TEMP MACRO session_user() AS ${literal}`);
     const session = new DuckDbSession(this, conn, record, this.nextSessionId++);
     this.sessions.add(session);
     return session;
@@ -704,6 +701,10 @@ class DuckDbSession implements WarehouseSession {
     if (this.closed) return Promise.reject(new SqlError('the session is closed', '08003'));
     return this.serial.run(async () => {
       const st: ScriptStatement = { text: '', offset: 0 };
+      // Cancellable and under the statement timeout, like any statement.
+      this.cancelReason = undefined;
+      this.running = true;
+      const timer = this.timeoutMs > 0 ? setTimeout(() => this.onTimeout(), this.timeoutMs) : undefined;
       try {
         if (this.transactionStatus === 'failed')
           throw new SqlError(
@@ -711,12 +712,18 @@ class DuckDbSession implements WarehouseSession {
             SQLSTATE.inFailedTransaction,
           );
         await this.effectiveSearchPath(st);
-        return await job(st);
+        const result = await job(st);
+        this.checkCancelled();
+        return result;
       } catch (error) {
         if (this.transactionStatus === 'open') this.transactionStatus = 'failed';
+        if (this.cancelReason) throw this.cancelledError(this.cancelReason);
         if (error instanceof SqlError) throw error;
         if (isDuckDbError(error)) throw sqlErrorFromDuckDb(error, '', () => undefined);
         throw this.asSqlError(error);
+      } finally {
+        if (timer) clearTimeout(timer);
+        this.running = false;
       }
     });
   }
@@ -1010,6 +1017,14 @@ class DuckDbSession implements WarehouseSession {
     use(await this.resolveRelation(target, st), 'owner');
   }
 
+  /** DROP VIEW IF EXISTS of a missing view: PostgreSQL's notice. */
+  private async noticeMissingView(plan: QueryPlan, st: ScriptStatement): Promise<void> {
+    if (plan.command !== 'DROP VIEW' || !/^DROP VIEW IF EXISTS /i.test(plan.sql)) return;
+    const view = ownedTarget(plan.sql);
+    if (view && !(await this.resolveRelation(view, st)))
+      this.notices.push(`view "${view.name}" does not exist, skipping`);
+  }
+
   /** Removes the grants of dropped tables, so a new table of the same name starts with none. */
   private async forgetGrants(tables: readonly TableName[], st: ScriptStatement): Promise<void> {
     const path = this.applied?.schemas ?? ['public'];
@@ -1163,6 +1178,7 @@ class DuckDbSession implements WarehouseSession {
     if (!this.record.superuser) await this.authorize(plan, st);
     switch (plan.kind) {
       case 'query': {
+        await this.noticeMissingView(plan, st);
         const result = await this.runQuery(plan, st);
         await this.recordOwner(plan, st);
         return result;
@@ -1178,6 +1194,14 @@ class DuckDbSession implements WarehouseSession {
         await this.forgetGrants(plan.tables, st);
         return empty('DROP TABLE');
       case 'drop-schema':
+        if (plan.ifExists)
+          for (const schema of plan.schemas) {
+            const found = await this.query(st)(
+              "SELECT 1 FROM duckdb_schemas() WHERE database_name = 'dev' AND schema_name = $1",
+              [schema],
+            );
+            if (found.length === 0) this.notices.push(`schema "${schema}" does not exist, skipping`);
+          }
         await this.dropSchemas(plan.schemas, plan.ifExists, plan.cascade, st);
         return empty('DROP SCHEMA');
       case 'copy':
@@ -1515,7 +1539,7 @@ class DuckDbSession implements WarehouseSession {
     let value: string | undefined;
     if (name === 'search_path') value = this.searchPath.join(', ');
     else if (name === 'statement_timeout') value = String(this.timeoutMs);
-    else value = this.settings.get(name) ?? SHOW_DEFAULTS[name];
+    else value = this.settings.get(name) ?? SHOW_DEFAULTS[name] ?? STATIC_SETTINGS[name];
     if (value === undefined)
       throw new SqlError(`unrecognized configuration parameter "${name}"`, SQLSTATE.undefinedObject);
     return { command: 'SHOW', columns: [{ name, type: 'text' }], rows: [[value]], rowCount: 1 };

@@ -189,6 +189,28 @@ describe('pg_catalog and information_schema', () => {
     ]);
   });
 
+  test("a session's temporary tables show in its pg_temp schema, and only to it", async () => {
+    const other = await warehouse.openSession('awsuser');
+    await other.execute('CREATE TEMP TABLE scratch (n INTEGER, label VARCHAR(12))');
+    const sql = `SELECT n.nspname, c.relname, c.relpersistence, pg_catalog.pg_table_is_visible(c.oid)
+                   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                  WHERE c.relname = 'scratch'`;
+    assert.deepEqual(await rows(other, sql), [['pg_temp_1', 'scratch', 't', true]]);
+    assert.deepEqual(await rows(session, sql), []);
+    assert.deepEqual(
+      await rows(
+        other,
+        `SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
+          WHERE a.attrelid = (SELECT oid FROM pg_class WHERE relname = 'scratch') ORDER BY a.attnum`,
+      ),
+      [
+        ['n', 'integer'],
+        ['label', 'character varying'],
+      ],
+    );
+    await other.close();
+  });
+
   test('pgjdbc getSchemas, getTables and getColumns', async () => {
     const schemas = await rows(
       session,
@@ -249,6 +271,10 @@ describe('pg_catalog and information_schema', () => {
       ['sensor', 'message', 'BASE TABLE'],
       ['sensor', 'message_latency', 'VIEW'],
     ]);
+    assert.deepEqual(
+      await rows(session, 'SELECT table_name, view_definition FROM information_schema.views'),
+      [['message_latency', 'SELECT guid, ts FROM sensor.message']],
+    );
   });
 
   test("Grafana's table list follows the session's search_path", async () => {

@@ -278,6 +278,7 @@ const CATALOG_FUNCTIONS: ReadonlySet<string> = new Set([
   'pg_get_constraintdef',
   'pg_get_viewdef',
   'pg_get_triggerdef',
+  'pg_get_partkeydef',
   'pg_relation_is_publishable',
   'pg_get_statisticsobjdef_columns',
   'pg_total_relation_size',
@@ -688,6 +689,9 @@ const FORMAT_TYPE = `CASE
     ${TYPES.map((ty) => `WHEN typid = ${ty.array} THEN ${quoteString(`${ty.format}[]`)}`).join('\n    ')}
     ELSE '???' END`;
 
+/** The schema a session's temporary tables show in (one per session, as each sees only its own). */
+const TEMP_SCHEMA = 'pg_temp_1';
+
 /** Schemas a client may see (DuckDB's `main` and Sluice's own are not shown). */
 const HIDDEN_SCHEMAS = `('main', '${S}', 'pg_catalog', 'information_schema')`;
 
@@ -745,7 +749,9 @@ export const CATALOG_SQL: readonly string[] = [
      SELECT 'pg_catalog' AS nspname, 11 AS oid
      UNION ALL SELECT 'information_schema', ${S}.nsp_oid('information_schema')
      UNION ALL SELECT schema_name, ${S}.nsp_oid(schema_name) FROM duckdb_schemas()
-       WHERE database_name = '${DATABASE_NAME}' AND schema_name NOT IN ${HIDDEN_SCHEMAS}`,
+       WHERE database_name = '${DATABASE_NAME}' AND schema_name NOT IN ${HIDDEN_SCHEMAS}
+     UNION ALL SELECT '${TEMP_SCHEMA}', ${S}.nsp_oid('${TEMP_SCHEMA}')
+       WHERE EXISTS (SELECT 1 FROM duckdb_tables() WHERE database_name = 'temp')`,
   // PRIMARY KEY and UNIQUE constraints, each with the index PostgreSQL would create for it.
   `CREATE OR REPLACE VIEW ${S}.catalog_keys AS
      SELECT schema_name AS nspname, table_name AS relname,
@@ -763,30 +769,37 @@ export const CATALOG_SQL: readonly string[] = [
        SELECT DISTINCT sequence_name FROM ${S}.columns WHERE sequence_name IS NOT NULL
      ), rels AS (
        SELECT schema_name AS nspname, table_name AS relname, 'r' AS relkind, NULL::INTEGER AS fixed_oid,
-              schema_name AS duck_schema, table_name AS duck_name, comment, estimated_size AS reltuples,
+              database_name AS duck_db, schema_name AS duck_schema, table_name AS duck_name, comment, estimated_size AS reltuples,
               column_count AS relnatts, has_primary_key AS relhasindex, NULL AS definition
          FROM duckdb_tables() WHERE database_name = '${DATABASE_NAME}' AND schema_name NOT IN ${HIDDEN_SCHEMAS}
        UNION ALL
-       SELECT schema_name, view_name, 'v', NULL, schema_name, view_name, comment, 0, column_count, false, sql
+       SELECT schema_name, view_name, 'v', NULL, database_name, schema_name, view_name, comment, 0, column_count, false,
+              -- PostgreSQL keeps a view's query, not the statement that created it.
+              regexp_replace(regexp_replace(sql, '^\\s*CREATE\\s+(OR\\s+REPLACE\\s+)?VIEW\\s+.+?\\s+AS\\s+', '', 'is'), ';\\s*$', '')
          FROM duckdb_views() WHERE database_name = '${DATABASE_NAME}' AND NOT internal
           AND schema_name NOT IN ${HIDDEN_SCHEMAS}
        UNION ALL
-       SELECT schema_name, sequence_name, 'S', NULL, schema_name, sequence_name, comment, 1, 3, false, NULL
+       SELECT schema_name, sequence_name, 'S', NULL, database_name, schema_name, sequence_name, comment, 1, 3, false, NULL
          FROM duckdb_sequences() WHERE database_name = '${DATABASE_NAME}' AND schema_name NOT IN ${HIDDEN_SCHEMAS}
           AND schema_name || '.' || sequence_name NOT IN (SELECT sequence_name FROM identity_sequences)
           AND sequence_name NOT IN (SELECT sequence_name FROM identity_sequences)
        UNION ALL
-       SELECT nspname, keyname, 'i', NULL, NULL, NULL, NULL, 0, len(indkey), false, NULL FROM ${S}.catalog_keys
+       SELECT nspname, keyname, 'i', NULL, NULL, NULL, NULL, NULL, 0, len(indkey), false, NULL FROM ${S}.catalog_keys
        UNION ALL
-       SELECT 'pg_catalog', r.name, r.kind, r.oid, '${S}', CASE r.name WHEN 'pg_class' THEN 'pg_class' ELSE r.name END,
+       -- A session's temporary tables, in its own pg_temp schema as in PostgreSQL.
+       SELECT '${TEMP_SCHEMA}', table_name, 'r', NULL, database_name, schema_name, table_name, comment, estimated_size,
+              column_count, has_primary_key, NULL
+         FROM duckdb_tables() WHERE database_name = 'temp'
+       UNION ALL
+       SELECT 'pg_catalog', r.name, r.kind, r.oid, '${DATABASE_NAME}', '${S}', CASE r.name WHEN 'pg_class' THEN 'pg_class' ELSE r.name END,
               NULL, 0, 0, false, NULL
          FROM (VALUES ${RELATION_ROWS}) r(name, kind, oid)
        UNION ALL
-       SELECT 'information_schema', i.name, 'v', NULL, '${S}', 'information_schema_' || i.name, NULL, 0, 0, false, NULL
+       SELECT 'information_schema', i.name, 'v', NULL, '${DATABASE_NAME}', '${S}', 'information_schema_' || i.name, NULL, 0, 0, false, NULL
          FROM (VALUES ${INFO_ROWS}) i(name)
      )
      SELECT CAST(coalesce(fixed_oid, ${S}.stable_oid('c', nspname, relname)) AS INTEGER) AS oid,
-            nspname, ${S}.nsp_oid(nspname) AS nspoid, relname, relkind, duck_schema, duck_name, comment,
+            nspname, ${S}.nsp_oid(nspname) AS nspoid, relname, relkind, duck_db, duck_schema, duck_name, comment,
             reltuples, relnatts, relhasindex, definition
        FROM rels`,
   `CREATE OR REPLACE VIEW ${S}.catalog_attributes AS
@@ -805,9 +818,10 @@ export const CATALOG_SQL: readonly string[] = [
                  ELSE c.column_default END AS adsrc,
             c.comment
        FROM duckdb_columns() c
-       JOIN ${S}.catalog_relations r ON r.duck_schema = c.schema_name AND r.duck_name = c.table_name
-       LEFT JOIN ${S}.columns d ON d.schema_name = c.schema_name AND d.table_name = c.table_name AND d.column_name = c.column_name
-      WHERE c.database_name = '${DATABASE_NAME}')`,
+       JOIN ${S}.catalog_relations r
+         ON r.duck_db = c.database_name AND r.duck_schema = c.schema_name AND r.duck_name = c.table_name
+       LEFT JOIN ${S}.columns d ON d.schema_name = c.schema_name AND d.table_name = c.table_name
+         AND d.column_name = c.column_name AND c.database_name = '${DATABASE_NAME}')`,
   // ---- functions ----
   // Empty (no one) until the session says who it is.
   `CREATE OR REPLACE MACRO ${S}.session_user_name() AS coalesce(getvariable('sluice_user'), '')`,
@@ -822,7 +836,8 @@ export const CATALOG_SQL: readonly string[] = [
   `CREATE OR REPLACE MACRO ${S}.pg_get_userbyid(id) AS
      coalesce((SELECT usename FROM ${S}.users WHERE usesysid = id), 'unknown (OID=' || id || ')')`,
   `CREATE OR REPLACE MACRO ${S}.pg_table_is_visible(relid) AS
-     coalesce((SELECT list_contains(${S}.current_schemas(true), nspname) FROM ${S}.catalog_relations WHERE oid = relid), false)`,
+     coalesce((SELECT list_contains(${S}.current_schemas(true), nspname) OR nspname = '${TEMP_SCHEMA}'
+                 FROM ${S}.catalog_relations WHERE oid = relid), false)`,
   `CREATE OR REPLACE MACRO ${S}.pg_type_is_visible(typid) AS true`,
   `CREATE OR REPLACE MACRO ${S}.pg_function_is_visible(fid) AS true`,
   `CREATE OR REPLACE MACRO ${S}.obj_description(id) AS
@@ -850,6 +865,7 @@ export const CATALOG_SQL: readonly string[] = [
   `CREATE OR REPLACE MACRO ${S}.pg_get_viewdef(v) AS
      (SELECT definition FROM ${S}.catalog_relations WHERE oid = v), (v, pretty) AS (SELECT definition FROM ${S}.catalog_relations WHERE oid = v)`,
   `CREATE OR REPLACE MACRO ${S}.pg_get_triggerdef(t) AS NULL::VARCHAR, (t, pretty) AS NULL::VARCHAR`,
+  `CREATE OR REPLACE MACRO ${S}.pg_get_partkeydef(r) AS NULL::VARCHAR`,
   `CREATE OR REPLACE MACRO ${S}.pg_relation_is_publishable(r) AS false`,
   `CREATE OR REPLACE MACRO ${S}.pg_get_statisticsobjdef_columns(o) AS NULL::VARCHAR`,
   `CREATE OR REPLACE MACRO ${S}.pg_get_serial_sequence(t, c) AS NULL::VARCHAR`,
@@ -908,7 +924,7 @@ export const CATALOG_SQL: readonly string[] = [
             CAST(${S}.owner_id() AS INTEGER) AS relowner, CASE WHEN relkind IN ('r', 'S') THEN 2 ELSE 0 END AS relam,
             oid AS relfilenode, 0 AS reltablespace, CAST(ceil(reltuples / 100.0) AS INTEGER) AS relpages,
             CAST(reltuples AS REAL) AS reltuples, 0 AS relallvisible, 0 AS reltoastrelid, relhasindex,
-            false AS relisshared, 'p' AS relpersistence, relkind, CAST(relnatts AS SMALLINT) AS relnatts,
+            false AS relisshared, CASE WHEN nspname = '${TEMP_SCHEMA}' THEN 't' ELSE 'p' END AS relpersistence, relkind, CAST(relnatts AS SMALLINT) AS relnatts,
             CAST(0 AS SMALLINT) AS relchecks, relkind = 'v' AS relhasrules, false AS relhastriggers,
             false AS relhassubclass, false AS relrowsecurity, false AS relforcerowsecurity, true AS relispopulated,
             'd' AS relreplident, false AS relispartition, 0 AS relrewrite, 0 AS relfrozenxid, 0 AS relminmxid,
