@@ -18,14 +18,18 @@
  *                acknowledged record (at most 30 s).
  *  4. fresh      freshness at 50,000 records/s for 10 s on the same kind of stream (1 MB,
  *                interval 0); see measureFreshness for the method.
- *  5. peak RSS   VmHWM of each Sluice process, read from /proc/<pid>/status before it stops.
+ *  5. s3         PutObject and GetObject throughput through the S3 API with @aws-sdk/client-s3,
+ *                for 1 KiB, 1 MiB and 64 MiB objects, against Sluice, s3rver and the plain disk
+ *                (write + fdatasync + MD5); medians of BENCH_RUNS runs (see bench/s3.ts).
+ *  6. peak RSS   VmHWM of each Sluice process, read from /proc/<pid>/status before it stops.
  *
  * Each 10 s run is preceded by a 2 s warm-up run against the same server that is not counted.
  * Prints a table of figures with their targets and writes the same as JSON to
  * bench/results/latest.json. Children are killed at the end, on error and on Ctrl-C, and the
  * whole run is bounded in time.
  *
- * Environment: BENCH_PHASES (comma list of baseline,ack,sustain,fresh; default all),
+ * Environment: BENCH_PHASES (comma list of baseline,ack,sustain,fresh,s3; default all),
+ * BENCH_S3_SCALE (1; multiplies the objects per S3 run),
  * BENCH_RUNS (3), BENCH_SECONDS (10), BENCH_SUSTAIN_SECONDS (60), BENCH_SUSTAIN_RATE (250000;
  * 0 = as fast as acknowledged), BENCH_FRESH_SECONDS (10),
  * BENCH_FRESH_RATE (50000), BENCH_FRESH_POLL_MS (10, the shortest poll period),
@@ -44,12 +48,14 @@ import {
   FirehoseClient,
   type CreateDeliveryStreamCommandInput,
 } from '@aws-sdk/client-firehose';
+import { diskTarget, measureS3Targets, s3Sizes, s3Target, type S3Figure } from './s3.ts';
 
 // The SDK's notice that later versions need Node 22 is not a bench finding.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
-const PHASES = new Set((env.BENCH_PHASES ?? 'baseline,ack,sustain,fresh').split(',').map((s) => s.trim()));
+const PHASES = new Set((env.BENCH_PHASES ?? 'baseline,ack,sustain,fresh,s3').split(',').map((s) => s.trim()));
+const S3_SCALE = Number(env.BENCH_S3_SCALE ?? '1');
 const RUNS = intEnv('BENCH_RUNS', 3);
 const RUN_SECONDS = intEnv('BENCH_SECONDS', 10);
 const WARMUP_SECONDS = 2;
@@ -81,6 +87,10 @@ const TARGETS = {
   freshP50Ms: 100,
   freshP99Ms: 500,
   peakRssBytes: 1.5 * 1024 ** 3,
+  /** Sluice / s3rver, objects per second, for 1 KiB objects (PUT and GET). */
+  s3SmallVsS3rver: 3,
+  /** Sluice / plain disk, MiB per second, for 64 MiB objects (PUT and GET). */
+  s3LargeVsDisk: 0.5,
 };
 
 const children = new Set<ChildProcess>();
@@ -740,6 +750,47 @@ async function measureFreshness(): Promise<FreshResult> {
   }
 }
 
+/** What the S3 phase measured. */
+interface S3Result {
+  figures: S3Figure[];
+  peakRssBytes: number;
+}
+
+/**
+ * Phase 5: the S3 API against s3rver and the plain disk, all three on the same disk (the
+ * system temp folder) and driven from this process (see bench/s3.ts).
+ */
+async function measureS3(): Promise<S3Result> {
+  say('S3: PutObject / GetObject through the S3 API (AWS SDK), against s3rver and the plain disk');
+  const work = await mkdtemp(join(tmpdir(), 'sluice-bench-s3-'));
+  dataDirs.add(work);
+  let sluice: Sluice | undefined;
+  let s3rver: ReturnType<typeof launch> | undefined;
+  let nullServer: ReturnType<typeof launch> | undefined;
+  try {
+    sluice = await startSluice();
+    await mkdir(join(work, 's3rver'));
+    s3rver = launch(['--import', 'tsx', 'bench/s3rver-server.ts', '--dir', join(work, 's3rver')]);
+    const line = await waitForLine(s3rver, /^listening \d+/, 30_000, 'The s3rver server');
+    nullServer = launch(['--import', 'tsx', 'bench/null-s3-server.ts']);
+    const nullLine = await waitForLine(nullServer, /^listening \d+/, 30_000, 'The null S3 server');
+    const targets = [
+      await s3Target('sluice', sluice.awsUrl, 'bench-s3'),
+      await s3Target('s3rver', `http://127.0.0.1:${line.split(' ')[1]}`, 'bench-s3'),
+      await diskTarget(join(work, 'disk')),
+      await s3Target('client', `http://127.0.0.1:${nullLine.split(' ')[1]}`, 'bench-s3'),
+    ];
+    const figures = await measureS3Targets(targets, s3Sizes(S3_SCALE), RUNS, say);
+    return { figures, peakRssBytes: await stopSluice(sluice) };
+  } catch (error) {
+    throw sluice ? withServerLog(error, sluice) : error;
+  } finally {
+    if (s3rver) await stop(s3rver.child, 5000);
+    if (nullServer) await stop(nullServer.child, 5000);
+    await removeDataDir(work);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Report
 
@@ -820,9 +871,13 @@ function report(results: Results): Row[] {
       pass: fresh.p99Ms <= TARGETS.freshP99Ms,
     });
   }
-  const rss = [ack?.peakRssBytes, sustain?.peakRssBytes, fresh?.peakRssBytes].filter(
-    (x): x is number => x !== undefined && x > 0,
-  );
+  if (results.s3) rows.push(...s3Rows(results.s3.figures));
+  const rss = [
+    ack?.peakRssBytes,
+    sustain?.peakRssBytes,
+    fresh?.peakRssBytes,
+    results.s3?.peakRssBytes,
+  ].filter((x): x is number => x !== undefined && x > 0);
   if (rss.length > 0) {
     const peak = Math.max(...rss);
     rows.push({
@@ -831,6 +886,54 @@ function report(results: Results): Row[] {
       target: '<= 1.5 GiB',
       pass: peak <= TARGETS.peakRssBytes,
     });
+  }
+  return rows;
+}
+
+/** Rows of the S3 phase: each figure, then the ratios the targets are about. */
+function s3Rows(figures: S3Figure[]): Row[] {
+  const rows: Row[] = [];
+  const find = (target: string, size: string, op: string): S3Figure | undefined =>
+    figures.find((f) => f.target === target && f.size === size && f.op === op);
+  for (const size of s3Sizes(S3_SCALE)) {
+    for (const op of ['PUT', 'GET'] as const) {
+      for (const target of ['sluice', 's3rver', 'disk', 'client'] as const) {
+        const f = find(target, size.label, op);
+        if (f === undefined) continue;
+        const name = { sluice: 'Sluice', s3rver: 's3rver', disk: 'plain disk', client: 'client ceiling' }[
+          target
+        ];
+        rows.push({
+          metric: `S3 ${op} ${size.label}, ${name} (median of ${f.runs.length})`,
+          measured: `${f.objectsPerSec.toFixed(1)} obj/s, ${f.mibPerSec.toFixed(1)} MiB/s`,
+          target: '-',
+          pass: null,
+        });
+      }
+      const sluice = find('sluice', size.label, op);
+      const s3rver = find('s3rver', size.label, op);
+      const disk = find('disk', size.label, op);
+      if (sluice && s3rver) {
+        const ratio = sluice.objectsPerSec / s3rver.objectsPerSec;
+        const small = size.bytes <= 1024;
+        rows.push({
+          metric: `S3 ${op} ${size.label}: Sluice / s3rver`,
+          measured: ratio.toFixed(2),
+          target: small ? `>= ${TARGETS.s3SmallVsS3rver}` : '-',
+          pass: small ? ratio >= TARGETS.s3SmallVsS3rver : null,
+        });
+      }
+      if (sluice && disk) {
+        const ratio = sluice.mibPerSec / disk.mibPerSec;
+        const large = size.bytes >= 64 * 1024 * 1024;
+        rows.push({
+          metric: `S3 ${op} ${size.label}: Sluice / plain disk`,
+          measured: ratio.toFixed(2),
+          target: large ? `>= ${TARGETS.s3LargeVsDisk}` : '-',
+          pass: large ? ratio >= TARGETS.s3LargeVsDisk : null,
+        });
+      }
+    }
   }
   return rows;
 }
@@ -862,6 +965,7 @@ interface Results {
   ack?: { runs: GeneratorResult[]; median: number; peakRssBytes: number };
   sustain?: SustainResult;
   fresh?: FreshResult;
+  s3?: S3Result;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -922,7 +1026,11 @@ function withServerLog(error: unknown, sluice: Sluice): Error {
 // Main
 
 const budgetMs =
-  ((WARMUP_SECONDS + RUN_SECONDS * RUNS + 30 * (RUNS + 1)) * 2 + SUSTAIN_SECONDS + FRESH_SECONDS + 3 * 180) *
+  ((WARMUP_SECONDS + RUN_SECONDS * RUNS + 30 * (RUNS + 1)) * 2 +
+    SUSTAIN_SECONDS +
+    FRESH_SECONDS +
+    3 * 180 +
+    (PHASES.has('s3') ? 120 + 120 * RUNS * Math.max(1, S3_SCALE) : 0)) *
   1000;
 const watchdog = setTimeout(() => {
   say(`Bench exceeded its time budget of ${Math.round(budgetMs / 1000)} s; stopping.`);
@@ -948,6 +1056,7 @@ const phases: [string, () => Promise<void>][] = [
   ['ingest', async () => void Object.assign(results, await measureIngest())],
   ['sustain', async () => void (results.sustain = await measureSustain())],
   ['fresh', async () => void (results.fresh = await measureFreshness())],
+  ['s3', async () => void (results.s3 = await measureS3())],
 ];
 for (const [name, run] of phases) {
   if (name === 'ingest' ? !PHASES.has('baseline') && !PHASES.has('ack') : !PHASES.has(name)) continue;

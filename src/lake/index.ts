@@ -7,10 +7,18 @@
  * CONTRACT
  * - putObject is atomic: a reader sees the old object, or the whole new one, never a part.
  *   Once putObject resolves, the object is durable (fsynced).
+ * - A body may be bytes in memory or a stream. A stream is read once and never held whole in
+ *   memory; if it fails (its iterator throws, for example because a client went away or a
+ *   checksum computed along the way did not match), or its length is not the contentLength
+ *   given, nothing is written and putObject rejects with that error.
+ * - openObject reads one version: the reader gets the object as it was when opened, even if
+ *   it is replaced or deleted while the bytes are streamed.
  * - listObjects returns keys in UTF-8 binary order, as S3 does; with a delimiter it rolls
  *   keys up into common prefixes.
  * - Errors are LakeError with S3's error code names.
  */
+
+import type { Readable } from 'node:stream';
 
 /** Facts about one stored object. */
 export interface ObjectInfo {
@@ -60,10 +68,33 @@ export interface ListObjectsPage {
   readonly nextStartAfter?: string;
 }
 
+/** An object's bytes: in memory, or a stream read once (see the contract above). */
+export type ObjectBody = Uint8Array | AsyncIterable<Uint8Array>;
+
+/** A byte range of an object, both ends inclusive, as in an HTTP Range header. */
+export interface ByteRange {
+  /** First byte. */
+  readonly start: number;
+  /** Last byte (inclusive). */
+  readonly end: number;
+}
+
+/** An object opened for reading (see openObject). */
+export interface ObjectReader {
+  /** The object's facts. */
+  readonly info: ObjectInfo;
+  /** Streams the bytes, all of them or one range; call it once, or call close instead. */
+  stream(range?: ByteRange): Readable;
+  /** Lets go of the object without reading it. */
+  close(): Promise<void>;
+}
+
 /** Options for writing an object. */
 export interface PutObjectOptions {
   /** Content-Type to store. */
   readonly contentType?: string;
+  /** Length of a streamed body, when known; a stream that ends at another length writes nothing. */
+  readonly contentLength?: number;
   /** User metadata to store. */
   readonly metadata?: Readonly<Record<string, string>>;
 }
@@ -79,9 +110,11 @@ export interface ObjectStore {
   /** All buckets, by name. */
   listBuckets(): Promise<BucketInfo[]>;
   /** Writes an object atomically and durably; NoSuchBucket if the bucket is missing. */
-  putObject(bucket: string, key: string, body: Buffer, options?: PutObjectOptions): Promise<ObjectInfo>;
-  /** Reads a whole object; NoSuchKey / NoSuchBucket when missing. */
+  putObject(bucket: string, key: string, body: ObjectBody, options?: PutObjectOptions): Promise<ObjectInfo>;
+  /** Reads a whole object into memory; NoSuchKey / NoSuchBucket when missing. */
   getObject(bucket: string, key: string): Promise<Buffer>;
+  /** Opens an object to stream it; NoSuchKey / NoSuchBucket when missing. */
+  openObject(bucket: string, key: string): Promise<ObjectReader>;
   /** Facts about an object, or undefined when it does not exist. */
   headObject(bucket: string, key: string): Promise<ObjectInfo | undefined>;
   /** Deletes an object; deleting a missing key succeeds, as in S3. */

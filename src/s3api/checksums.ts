@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { crc32c as crc32cOf } from '@aws-crypto/crc32c';
+import { Crc32c, crc32c as crc32cOf } from '@aws-crypto/crc32c';
 import { S3Error } from './errors.ts';
 
 /** Checksum algorithms by their header suffix. */
@@ -60,6 +60,65 @@ export function verifyChecksums(
   const echo: Record<string, string> = {};
   for (const [alg, value] of given) {
     const actual = checksumOf(alg, body);
+    if (actual !== undefined && actual !== value) {
+      throw new S3Error(
+        'BadDigest',
+        `The ${alg.toUpperCase()} you specified did not match the calculated checksum.`,
+      );
+    }
+    echo[`x-amz-checksum-${alg}`] = value;
+  }
+  return echo;
+}
+
+/** A checksum computed piece by piece over a streamed body. */
+export interface ChecksumHasher {
+  /** Adds the next bytes. */
+  update(data: Uint8Array): void;
+  /** The base64 checksum of everything added. */
+  digest(): string;
+}
+
+/** A streaming hasher for `algorithm`, or undefined for one not computed here. */
+export function checksumHasher(algorithm: ChecksumAlgorithm): ChecksumHasher | undefined {
+  switch (algorithm) {
+    case 'crc32': {
+      let value = 0;
+      return {
+        update: (data) => {
+          value = crc32(data, value);
+        },
+        digest: () => u32Base64(value),
+      };
+    }
+    case 'crc32c': {
+      const c = new Crc32c();
+      return {
+        update: (data) => void c.update(data),
+        digest: () => u32Base64(c.digest()),
+      };
+    }
+    case 'sha1':
+    case 'sha256': {
+      const h = createHash(algorithm);
+      return { update: (data) => void h.update(data), digest: () => h.digest('base64') };
+    }
+    case 'crc64nvme':
+      return undefined;
+  }
+}
+
+/**
+ * Checks each given checksum against what the hashers computed; BadDigest when one differs.
+ * Returns the headers to echo in the response.
+ */
+export function verifyStreamedChecksums(
+  given: ReadonlyMap<ChecksumAlgorithm, string>,
+  computed: ReadonlyMap<ChecksumAlgorithm, ChecksumHasher>,
+): Record<string, string> {
+  const echo: Record<string, string> = {};
+  for (const [alg, value] of given) {
+    const actual = computed.get(alg)?.digest();
     if (actual !== undefined && actual !== value) {
       throw new S3Error(
         'BadDigest',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { crc32 } from 'node:zlib';
 import { crc32c } from './checksums.ts';
-import { createChunkSigner, decodeAwsChunked } from './chunked.ts';
+import { AwsChunkedDecoder, createChunkSigner, decodeAwsChunked } from './chunked.ts';
 import { S3Error } from './errors.ts';
 import { parseXml, xmlDocument } from './xml.ts';
 
@@ -23,6 +23,30 @@ describe('aws-chunked decoding', () => {
     assert.equal(
       signer.chunk(second, Buffer.alloc(0)),
       'b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9',
+    );
+  });
+
+  test('a signed stream fed one byte at a time decodes the same, signatures and trailer checked', () => {
+    const signer = createChunkSigner('secret', '20240101T000000Z', 'us-east-1', 's3');
+    const s1 = signer.chunk('seed', Buffer.from('hello '));
+    const s2 = signer.chunk(s1, Buffer.from('world'));
+    const s3 = signer.chunk(s2, Buffer.alloc(0));
+    const trailer = 'x-amz-checksum-crc32:DUoRhQ==';
+    const ts = signer.trailer(s3, 'x-amz-checksum-crc32:DUoRhQ==\n');
+    const body = Buffer.from(
+      `6;chunk-signature=${s1}\r\nhello \r\n5;chunk-signature=${s2}\r\nworld\r\n0;chunk-signature=${s3}\r\n${trailer}\r\nx-amz-trailer-signature:${ts}\r\n\r\n`,
+    );
+    const decoder = new AwsChunkedDecoder({ seed: 'seed', signer });
+    const out: Buffer[] = [];
+    for (let i = 0; i < body.length; i++) out.push(...decoder.push(body.subarray(i, i + 1)));
+    assert.equal(Buffer.concat(out).toString(), 'hello world');
+    assert.equal(decoder.end().get('x-amz-checksum-crc32'), 'DUoRhQ==');
+
+    const cut = new AwsChunkedDecoder();
+    cut.push(body.subarray(0, body.length - 30));
+    assert.throws(
+      () => cut.end(),
+      (e: unknown) => e instanceof S3Error && e.code === 'IncompleteBody',
     );
   });
 

@@ -20,6 +20,8 @@ const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b78
 export interface ChunkSigner {
   /** The signature of the chunk after `previous` carrying `data`. */
   chunk(previous: string, data: Uint8Array): string;
+  /** The same, given the hex SHA-256 of the chunk's data (hashed as it streamed in). */
+  chunkOfHash(previous: string, dataSha256Hex: string): string;
   /** The signature of the trailer after `previous`, over its canonical text. */
   trailer(previous: string, canonical: string): string;
 }
@@ -40,6 +42,8 @@ export function createChunkSigner(
   return {
     chunk: (previous, data) =>
       sign(`AWS4-HMAC-SHA256-PAYLOAD\n${amzDate}\n${scope}\n${previous}\n${EMPTY_SHA256}\n${sha(data)}`),
+    chunkOfHash: (previous, hash) =>
+      sign(`AWS4-HMAC-SHA256-PAYLOAD\n${amzDate}\n${scope}\n${previous}\n${EMPTY_SHA256}\n${hash}`),
     trailer: (previous, canonical) =>
       sign(`AWS4-HMAC-SHA256-TRAILER\n${amzDate}\n${scope}\n${previous}\n${sha(canonical)}`),
   };
@@ -72,64 +76,145 @@ function signatureMismatch(): S3Error {
   );
 }
 
-/** Decodes an aws-chunked body; IncompleteBody when it is cut short or malformed. */
-export function decodeAwsChunked(body: Buffer, verify?: ChunkVerification): DecodedChunks {
-  const parts: Buffer[] = [];
-  let pos = 0;
-  let previous = verify?.seed ?? '';
-  for (;;) {
-    const eol = body.indexOf('\r\n', pos);
-    if (eol < 0) throw incomplete('a chunk header is missing');
-    const header = body.toString('latin1', pos, eol);
+/** Longest chunk header or trailer line accepted (a signature header is about 100 bytes). */
+const MAX_LINE_BYTES = 8 * 1024;
+
+/**
+ * An aws-chunked decoder fed piece by piece, so a body of any size streams through it: push
+ * bytes as they arrive and get the payload bytes decoded so far; end() checks the body ended
+ * where it should and returns the trailers. Chunk signatures are checked as each chunk ends.
+ */
+export class AwsChunkedDecoder {
+  readonly #verify: ChunkVerification | undefined;
+  #previous: string;
+  #pending: Buffer = Buffer.alloc(0);
+  #state: 'header' | 'data' | 'crlf' | 'trailer' | 'done' = 'header';
+  #remaining = 0;
+  #signature: string | undefined;
+  #hash: ReturnType<typeof createHash> | undefined;
+  readonly #trailers = new Map<string, string>();
+  #trailerText = '';
+  #trailerSignature: string | undefined;
+
+  /** Starts a body; with `verify`, every chunk must carry a valid signature. */
+  constructor(verify?: ChunkVerification) {
+    this.#verify = verify;
+    this.#previous = verify?.seed ?? '';
+  }
+
+  /** Feeds the next bytes of the body; returns the payload bytes they complete. */
+  push(bytes: Buffer): Buffer[] {
+    const out: Buffer[] = [];
+    let buf = this.#pending.length === 0 ? bytes : Buffer.concat([this.#pending, bytes]);
+    let pos = 0;
+    for (;;) {
+      if (this.#state === 'data') {
+        const take = Math.min(this.#remaining, buf.length - pos);
+        if (take > 0) {
+          const data = buf.subarray(pos, pos + take);
+          this.#hash?.update(data);
+          out.push(data);
+          pos += take;
+          this.#remaining -= take;
+        }
+        if (this.#remaining > 0) break;
+        this.#checkChunk();
+        this.#state = 'crlf';
+        continue;
+      }
+      if (this.#state === 'crlf') {
+        if (buf.length - pos < 2) break;
+        if (buf[pos] !== 0x0d || buf[pos + 1] !== 0x0a) throw incomplete('a chunk does not end with CRLF');
+        pos += 2;
+        this.#state = 'header';
+        continue;
+      }
+      if (this.#state === 'done') {
+        if (pos < buf.length) throw incomplete('bytes follow the end of the body');
+        break;
+      }
+      const eol = buf.indexOf('\r\n', pos);
+      if (eol < 0) {
+        if (buf.length - pos > MAX_LINE_BYTES) throw incomplete('a line is too long');
+        break;
+      }
+      const line = buf.toString(this.#state === 'header' ? 'latin1' : 'utf8', pos, eol);
+      pos = eol + 2;
+      if (this.#state === 'header') this.#header(line);
+      else this.#trailer(line);
+    }
+    // Keep only what is not decoded yet: at most one partial line or CRLF.
+    buf = buf.subarray(pos);
+    this.#pending = buf.length === 0 ? Buffer.alloc(0) : Buffer.from(buf);
+    return out;
+  }
+
+  /** Ends the body; IncompleteBody when it is cut short. Returns the trailers (lower-case names). */
+  end(): ReadonlyMap<string, string> {
+    if (this.#state === 'trailer' && this.#pending.length === 0 && this.#trailers.size === 0) {
+      // A signed stream without trailers may end right after the last chunk's header.
+      this.#state = 'done';
+    }
+    if (this.#state !== 'done') {
+      throw incomplete(
+        this.#state === 'trailer' ? 'the trailer is not terminated' : 'a chunk is shorter than its size',
+      );
+    }
+    if (this.#verify !== undefined && this.#trailerSignature !== undefined) {
+      if (this.#verify.signer.trailer(this.#previous, this.#trailerText) !== this.#trailerSignature)
+        throw signatureMismatch();
+    }
+    return this.#trailers;
+  }
+
+  #header(header: string): void {
     const semi = header.indexOf(';');
     const sizeText = (semi < 0 ? header : header.slice(0, semi)).trim();
     if (!/^[0-9a-fA-F]{1,16}$/.test(sizeText)) throw incomplete(`bad chunk size ${JSON.stringify(sizeText)}`);
-    const size = parseInt(sizeText, 16);
-    let signature: string | undefined;
+    this.#remaining = parseInt(sizeText, 16);
+    this.#signature = undefined;
     if (semi >= 0) {
       const ext = header.slice(semi + 1).trim();
-      if (ext.startsWith('chunk-signature=')) signature = ext.slice('chunk-signature='.length);
+      if (ext.startsWith('chunk-signature=')) this.#signature = ext.slice('chunk-signature='.length);
     }
-    pos = eol + 2;
-    if (pos + size > body.length) throw incomplete('a chunk is shorter than its size');
-    const data = body.subarray(pos, pos + size);
-    if (verify !== undefined && signature !== undefined) {
-      if (verify.signer.chunk(previous, data) !== signature) throw signatureMismatch();
-      previous = signature;
-    } else if (verify !== undefined) {
-      throw signatureMismatch();
+    if (this.#verify !== undefined && this.#signature === undefined) throw signatureMismatch();
+    this.#hash = this.#verify !== undefined ? createHash('sha256') : undefined;
+    if (this.#remaining === 0) {
+      this.#checkChunk();
+      this.#state = 'trailer';
+    } else {
+      this.#state = 'data';
     }
-    pos += size;
-    if (size === 0) break;
-    if (body.toString('latin1', pos, pos + 2) !== '\r\n') throw incomplete('a chunk does not end with CRLF');
-    pos += 2;
-    parts.push(data);
   }
-  const trailers = new Map<string, string>();
-  let trailerText = '';
-  let trailerSignature: string | undefined;
-  for (;;) {
-    const eol = body.indexOf('\r\n', pos);
-    if (eol < 0) {
-      // A signed stream without trailers may end right after the last chunk's header.
-      if (pos === body.length && trailers.size === 0 && trailerSignature === undefined) break;
-      throw incomplete('the trailer is not terminated');
+
+  #checkChunk(): void {
+    if (this.#verify === undefined || this.#hash === undefined || this.#signature === undefined) return;
+    if (this.#verify.signer.chunkOfHash(this.#previous, this.#hash.digest('hex')) !== this.#signature)
+      throw signatureMismatch();
+    this.#previous = this.#signature;
+  }
+
+  #trailer(line: string): void {
+    if (line === '') {
+      this.#state = 'done';
+      return;
     }
-    const line = body.toString('utf8', pos, eol);
-    pos = eol + 2;
-    if (line === '') break;
     const colon = line.indexOf(':');
     if (colon <= 0) throw incomplete(`bad trailer line ${JSON.stringify(line)}`);
     const name = line.slice(0, colon).trim().toLowerCase();
     const value = line.slice(colon + 1).trim();
-    if (name === 'x-amz-trailer-signature') trailerSignature = value;
+    if (name === 'x-amz-trailer-signature') this.#trailerSignature = value;
     else {
-      trailers.set(name, value);
-      trailerText += `${name}:${value}\n`;
+      this.#trailers.set(name, value);
+      this.#trailerText += `${name}:${value}\n`;
     }
   }
-  if (verify !== undefined && trailerSignature !== undefined) {
-    if (verify.signer.trailer(previous, trailerText) !== trailerSignature) throw signatureMismatch();
-  }
+}
+
+/** Decodes a whole aws-chunked body; IncompleteBody when it is cut short or malformed. */
+export function decodeAwsChunked(body: Buffer, verify?: ChunkVerification): DecodedChunks {
+  const decoder = new AwsChunkedDecoder(verify);
+  const parts = decoder.push(body);
+  const trailers = decoder.end();
   return { data: parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts), trailers };
 }

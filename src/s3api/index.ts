@@ -12,8 +12,16 @@
  * - Errors are S3's XML `<Error>` documents, mapped in one table (`errors.ts`). A bad request
  *   is answered with an error and never crashes the server; an unexpected failure answers
  *   500 InternalError and is logged.
- * - Request bodies are held in memory (the ObjectStore takes a Buffer): a PUT costs its size
- *   in memory, and completing a multipart upload costs the whole object's size.
+ * - Object and part bodies stream: PutObject and UploadPart pass the bytes once, to a temp
+ *   file, computing MD5, the x-amz-checksum-* algorithms and the SHA-256 that a signed
+ *   x-amz-content-sha256 names, decoding aws-chunked on the way (./upload-body.ts); a failed
+ *   check or a client gone midway leaves nothing. GetObject streams from the open file, so a
+ *   request costs a few buffers whatever the object's size. Completing a multipart upload
+ *   streams the parts into the object. Other bodies (XML documents, at most 2 MiB) and an
+ *   upload whose signature covers the body's bytes directly (no signed x-amz-content-sha256)
+ *   are read into memory first.
+ * - Multipart uploads not completed within `multipartExpiryMs` (default 7 days) are removed
+ *   with their parts: swept at start and every `multipartSweepMs` (default 1 hour).
  * - Objects have no versions: versioning reads as never enabled, and every version listed
  *   is `null` and latest.
  *
@@ -49,12 +57,20 @@ export interface S3ApiOptions {
   readonly maxClockSkewMs?: number;
   /** Smallest size of every part but the last when completing (default 5 MiB, as S3). */
   readonly minPartBytes?: number;
+  /** Age after which an unfinished multipart upload and its parts are removed (default 7 days). */
+  readonly multipartExpiryMs?: number;
+  /** How often expired multipart uploads are swept, besides once at start (default 1 hour). */
+  readonly multipartSweepMs?: number;
 }
 
 /** The S3 API as a request handler. */
 export interface S3Api {
   /** Serves one request; never throws, always answers (unless the client went away). */
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Removes expired multipart uploads now; resolves with how many were removed. */
+  sweepUploads(): Promise<number>;
+  /** Stops the periodic sweep. */
+  close(): void;
 }
 
 export { createS3Api } from './s3-api.ts';

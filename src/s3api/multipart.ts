@@ -1,19 +1,26 @@
 /**
- * Multipart uploads in progress, kept on disk until completed or aborted:
+ * Multipart uploads in progress, kept on disk until completed, aborted or expired:
  *
  *   <dir>/<uploadId>/upload.json      {version, bucket, key, initiated, contentType?, metadata?}
- *   <dir>/<uploadId>/part-<n>         the part's bytes (written to a temp name, then renamed)
+ *   <dir>/<uploadId>/part-<n>         the part's bytes (streamed to a temp name, fsynced, renamed)
  *   <dir>/<uploadId>/part-<n>.json    {etag, size, lastModified}, renamed in after the bytes
+ *   <dir>/<uploadId>/tmp-<random>     a part being received; removed if its body fails
  *
- * Upload ids are 32 random hex digits, so they are safe as folder names. Completing reads
- * the parts into memory (the object store takes one Buffer), writes the object, then removes
- * the folder; operations on one upload run one at a time, so completing and aborting cannot
- * interleave.
+ * Upload ids are 32 random hex digits, so they are safe as folder names. A part's body streams
+ * to its temp file outside any lock (parts of one upload arrive in parallel); only the renames
+ * run under the upload's lock, after checking the upload still exists, so a part that finishes
+ * after an abort leaves nothing. Completing streams the parts, in order, into the object store
+ * and then removes the folder; completing and aborting take the same lock and cannot
+ * interleave. Uploads older than the expiry are removed by expire(), as an S3 lifecycle rule
+ * "AbortIncompleteMultipartUpload" would.
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpu-abort-incomplete-mpu-lifecycle-config.html
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { S3Error } from './errors.ts';
 
 /** One upload's facts. */
@@ -92,7 +99,7 @@ export class MultipartUploads {
     };
     const dir = join(this.#dir, uploadId);
     await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'upload.json'), JSON.stringify({ version: 1, ...info }));
+    await writeDurably(join(dir, 'upload.json'), JSON.stringify({ version: 1, ...info }));
     return info;
   }
 
@@ -115,26 +122,36 @@ export class MultipartUploads {
     return { ...raw, initiated: new Date(raw.initiated) };
   }
 
-  /** Stores one part (replacing an earlier one with the same number). */
+  /**
+   * Stores one part (replacing an earlier one with the same number), streaming its body to
+   * disk; if the body fails, or the upload is aborted meanwhile, nothing of it stays.
+   */
   async putPart(
     uploadId: string,
     bucket: string,
     key: string,
     partNumber: number,
-    data: Buffer,
-    etag: string,
+    body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   ): Promise<PartInfo> {
-    return this.#locked(uploadId, async () => {
-      await this.get(uploadId, bucket, key);
-      const dir = join(this.#dir, uploadId);
-      const tmp = join(dir, `tmp-${randomBytes(8).toString('hex')}`);
-      const part: PartInfo = { partNumber, etag, size: data.length, lastModified: new Date() };
-      await writeFile(tmp, data);
-      await rename(tmp, join(dir, `part-${partNumber}`));
-      await writeFile(tmp, JSON.stringify(part));
-      await rename(tmp, join(dir, `part-${partNumber}.json`));
-      return part;
-    });
+    await this.get(uploadId, bucket, key);
+    const dir = join(this.#dir, uploadId);
+    const tmp = join(dir, `tmp-${randomBytes(8).toString('hex')}`);
+    try {
+      const { etag, size } = await streamToFile(tmp, body);
+      return await this.#locked(uploadId, async () => {
+        await this.get(uploadId, bucket, key);
+        const part: PartInfo = { partNumber, etag, size, lastModified: new Date() };
+        await rename(tmp, join(dir, `part-${partNumber}`));
+        await writeDurably(tmp, JSON.stringify(part));
+        await rename(tmp, join(dir, `part-${partNumber}.json`));
+        await fsyncDir(dir);
+        return part;
+      });
+    } catch (err) {
+      await rm(tmp, { force: true });
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new S3Error('NoSuchUpload');
+      throw err;
+    }
   }
 
   /** The parts uploaded so far, by part number. */
@@ -193,17 +210,41 @@ export class MultipartUploads {
     build: (
       upload: UploadInfo,
       parts: ReadonlyMap<number, PartInfo>,
-      read: (partNumber: number) => Promise<Buffer>,
+      read: (partNumber: number) => Readable,
     ) => Promise<T>,
   ): Promise<T> {
     return this.#locked(uploadId, async () => {
       const upload = await this.get(uploadId, bucket, key);
       const parts = new Map((await this.#parts(uploadId)).map((p) => [p.partNumber, p]));
       const dir = join(this.#dir, uploadId);
-      const result = await build(upload, parts, (n) => readFile(join(dir, `part-${n}`)));
+      const result = await build(upload, parts, (n) => createReadStream(join(dir, `part-${n}`)));
       await rm(dir, { recursive: true, force: true });
       return result;
     });
+  }
+
+  /**
+   * Removes every upload initiated before `cutoff` (and any folder without a readable
+   * upload.json last changed before it); returns the ids removed.
+   */
+  async expire(cutoff: Date): Promise<string[]> {
+    let ids: string[];
+    try {
+      ids = await readdir(this.#dir);
+    } catch {
+      return [];
+    }
+    const removed: string[] = [];
+    for (const id of ids) {
+      if (!UPLOAD_ID_RE.test(id)) continue;
+      const info = await this.#read(id).catch(() => undefined);
+      const since =
+        info?.initiated.getTime() ?? (await lstat(join(this.#dir, id)).catch(() => undefined))?.mtimeMs;
+      if (since === undefined || since >= cutoff.getTime()) continue;
+      await this.#locked(id, () => rm(join(this.#dir, id), { recursive: true, force: true }));
+      removed.push(id);
+    }
+    return removed;
   }
 
   /** Aborts an upload and deletes its parts; NoSuchUpload when it is unknown. */
@@ -212,5 +253,58 @@ export class MultipartUploads {
       await this.get(uploadId, bucket, key);
       await rm(join(this.#dir, uploadId), { recursive: true, force: true });
     });
+  }
+}
+
+/** Streams a body into a new file, hashing it (MD5), and fsyncs it. */
+async function streamToFile(
+  path: string,
+  body: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+): Promise<{ etag: string; size: number }> {
+  const handle = await open(path, 'wx', 0o644);
+  try {
+    const hash = createHash('md5');
+    let size = 0;
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    const flush = async (): Promise<void> => {
+      if (pendingBytes === 0) return;
+      const chunk = pending.length === 1 ? (pending[0] as Uint8Array) : Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      await handle.write(chunk, 0, chunk.byteLength);
+    };
+    for await (const chunk of body) {
+      hash.update(chunk);
+      size += chunk.byteLength;
+      pending.push(chunk);
+      pendingBytes += chunk.byteLength;
+      if (pendingBytes >= 1024 * 1024) await flush();
+    }
+    await flush();
+    await handle.datasync();
+    return { etag: `"${hash.digest('hex')}"`, size };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes a small file and fsyncs it. */
+async function writeDurably(path: string, text: string): Promise<void> {
+  const handle = await open(path, 'w', 0o644);
+  try {
+    await handle.writeFile(text);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function fsyncDir(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }

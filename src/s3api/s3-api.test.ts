@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -41,6 +41,7 @@ import { createS3Api } from './index.ts';
 
 const KEY = { accessKeyId: 'AKIDSLUICETEST', secretAccessKey: 'sluice-test-secret' };
 const MiB = 1024 * 1024;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 let root: string;
 let server: Server;
@@ -613,6 +614,61 @@ describe('multipart uploads', () => {
   });
 });
 
+describe('multipart expiry', () => {
+  test('uploads not completed in time are removed with their parts; younger ones stay', async () => {
+    const dir = join(root, 'multipart-expiry');
+    const other = createS3Api({
+      store: createLocalObjectStore({ root: join(root, 'lake'), fsync: false }),
+      credentials: [KEY],
+      multipartDir: dir,
+      multipartExpiryMs: 60 * 60 * 1000,
+    });
+    const otherServer = createServer((req, res) => other.handle(req, res));
+    await new Promise<void>((r) => otherServer.listen(0, '127.0.0.1', r));
+    const c = new S3Client({
+      endpoint: `http://127.0.0.1:${(otherServer.address() as AddressInfo).port}`,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: KEY,
+    });
+    try {
+      await c.send(new CreateBucketCommand({ Bucket: 'expiry' }));
+      const old = await c.send(new CreateMultipartUploadCommand({ Bucket: 'expiry', Key: 'old' }));
+      await c.send(
+        new UploadPartCommand({
+          Bucket: 'expiry',
+          Key: 'old',
+          UploadId: old.UploadId,
+          PartNumber: 1,
+          Body: 'x',
+        }),
+      );
+      const young = await c.send(new CreateMultipartUploadCommand({ Bucket: 'expiry', Key: 'young' }));
+      // Age the first upload by two hours, as if the server had been running all along.
+      const file = join(dir, old.UploadId as string, 'upload.json');
+      const info = JSON.parse(await readFile(file, 'utf8')) as { initiated: string };
+      info.initiated = new Date(Date.now() - 2 * 60 * 60 * 1000).toISOString();
+      await writeFile(file, JSON.stringify(info));
+
+      assert.equal(await other.sweepUploads(), 1);
+      const listed = await c.send(new ListMultipartUploadsCommand({ Bucket: 'expiry' }));
+      assert.deepEqual(
+        (listed.Uploads ?? []).map((u) => u.Key),
+        ['young'],
+      );
+      assert.deepEqual(await readdir(dir), [young.UploadId]);
+      const err = await s3Error(
+        c.send(new ListPartsCommand({ Bucket: 'expiry', Key: 'old', UploadId: old.UploadId })),
+      );
+      assert.equal(err.code, 'NoSuchUpload');
+    } finally {
+      other.close();
+      c.destroy();
+      await new Promise<void>((r) => otherServer.close(() => r()));
+    }
+  });
+});
+
 describe('authentication', () => {
   test('presigned PUT and GET URLs work, an expired one is refused', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'pre' }));
@@ -707,6 +763,68 @@ describe('bad input', () => {
       (await s3Error(s3.send(new HeadObjectCommand({ Bucket: 'bad', Key: 'trunc' })))).status,
       404,
     );
+  });
+
+  test('a client gone halfway through a PUT or a part leaves nothing, and other requests are served', async () => {
+    await s3.send(new PutObjectCommand({ Bucket: 'bad', Key: 'kept', Body: 'kept' }));
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'bad', Key: 'half' }));
+    const cutShort = async (path: string): Promise<void> => {
+      const signer = new SignatureV4({
+        credentials: KEY,
+        region: 'us-east-1',
+        service: 's3',
+        sha256: Sha256,
+        uriEscapePath: false,
+      });
+      const [pathname, qs] = path.split('?') as [string, string | undefined];
+      const host = `127.0.0.1:${port}`;
+      const signed = await signer.sign(
+        new HttpRequest({
+          method: 'PUT',
+          protocol: 'http:',
+          hostname: host,
+          path: pathname,
+          query: Object.fromEntries(new URLSearchParams(qs ?? '')),
+          headers: {
+            host,
+            'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+            'content-length': String(16 * MiB),
+          },
+        }),
+      );
+      await new Promise<void>((resolve) => {
+        const req = request({ host: '127.0.0.1', port, method: 'PUT', path, headers: signed.headers });
+        req.on('error', () => resolve());
+        req.write(Buffer.alloc(4 * MiB, 'h'), () => {
+          // Half a body, then the connection drops.
+          setTimeout(() => {
+            req.destroy();
+            resolve();
+          }, 50);
+        });
+      });
+    };
+    await Promise.all([
+      cutShort('/bad/half-put'),
+      cutShort(`/bad/half?partNumber=1&uploadId=${UploadId}`),
+      // Served meanwhile, as if nothing happened.
+      s3.send(new GetObjectCommand({ Bucket: 'bad', Key: 'kept' })),
+    ]);
+    const leftovers = async (): Promise<string[]> => [
+      ...(await readdir(join(root, 'lake', 'bad', '.sluice-tmp'))),
+      ...(await readdir(join(root, 'multipart', UploadId as string))).filter((n) => n !== 'upload.json'),
+    ];
+    for (let i = 0; i < 100 && (await leftovers()).length > 0; i++) await sleep(20);
+    assert.deepEqual(await leftovers(), []);
+    assert.equal(
+      (await s3Error(s3.send(new HeadObjectCommand({ Bucket: 'bad', Key: 'half-put' })))).status,
+      404,
+    );
+    const parts = await s3.send(new ListPartsCommand({ Bucket: 'bad', Key: 'half', UploadId }));
+    assert.deepEqual(parts.Parts ?? [], []);
+    const kept = await s3.send(new GetObjectCommand({ Bucket: 'bad', Key: 'kept' }));
+    assert.equal(await kept.Body?.transformToString(), 'kept');
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: 'bad', Key: 'half', UploadId }));
   });
 
   test('a missing bucket is NoSuchBucket and a wrong method MethodNotAllowed', async () => {

@@ -7,7 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -46,11 +47,24 @@ describe('the lake over the S3 API', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  test('the AWS CLI makes a bucket, copies a 20 MB file (multipart) and a folder tree, lists, and removes it all', async () => {
+  test('the AWS CLI makes a bucket, copies a 70 MiB file (multipart) and a folder tree, lists, and removes it all', async () => {
     await aws('s3', 'mb', 's3://cli-bucket');
-    const big = randomBytes(20 * 1024 * 1024);
-    await writeFile(join(work, 'big.bin'), big);
+    // Over 64 MB, made in slices so the test itself does not hold it in memory twice.
+    const file = await open(join(work, 'big.bin'), 'w');
+    const original = createHash('sha256');
+    for (let i = 0; i < 70; i++) {
+      const slice = randomBytes(1024 * 1024);
+      original.update(slice);
+      await file.write(slice);
+    }
+    await file.close();
+    const bigSha256 = original.digest('hex');
     await aws('s3', 'cp', '--only-show-errors', join(work, 'big.bin'), 's3://cli-bucket/data/big.bin');
+    const head = JSON.parse(
+      (await aws('s3api', 'head-object', '--bucket', 'cli-bucket', '--key', 'data/big.bin')).stdout,
+    ) as { ContentLength: number; ETag: string };
+    assert.equal(head.ContentLength, 70 * 1024 * 1024);
+    assert.match(head.ETag, /^"[0-9a-f]{32}-\d+"$/, 'a multipart ETag: the CLI uploaded in parts');
     await mkdir(join(work, 'tree', 'a', 'b'), { recursive: true });
     await writeFile(join(work, 'tree', 'top.txt'), 'top');
     await writeFile(join(work, 'tree', 'a', 'mid.txt'), 'mid');
@@ -64,10 +78,11 @@ describe('the lake over the S3 API', () => {
     assert.match((await aws('s3', 'ls', 's3://cli-bucket/tree/')).stdout, /PRE a\/\n[\s\S]*top\.txt/);
 
     await aws('s3', 'cp', '--only-show-errors', 's3://cli-bucket/data/big.bin', join(work, 'back.bin'));
-    assert.ok(
-      (await readFile(join(work, 'back.bin'))).equals(big),
-      'the multipart object reads back byte for byte',
-    );
+    const copy = createHash('sha256');
+    for await (const chunk of createReadStream(join(work, 'back.bin'))) copy.update(chunk as Buffer);
+    assert.equal(copy.digest('hex'), bigSha256, 'the multipart object reads back byte for byte');
+    await rm(join(work, 'back.bin'));
+    await rm(join(work, 'big.bin'));
     // A second sync finds nothing to do.
     assert.equal(
       (await aws('s3', 'sync', '--only-show-errors', join(work, 'tree'), 's3://cli-bucket/tree/')).stdout,
