@@ -5,9 +5,11 @@
  * `DELIMITER ','`, `IGNOREHEADER 1`, `NULL AS`, `FORMAT AS CSV`).
  *
  * The SQL port moves the data (CopyData messages) and decodes it into rows of text; this
- * module parses the statement and loads the rows: staged as text, every value checked
- * against its column type (the first bad one fails the whole COPY with 22P02 and the line),
- * then inserted in one statement, so a COPY loads all of its rows or none.
+ * module parses the statement and loads the rows: appended in batches, as they arrive, to a
+ * temporary staging table of text columns (so memory stays bounded however much is sent),
+ * then every value is checked against its column type (the first bad one fails the whole
+ * COPY with 22P02 and its line) and all rows are inserted in one statement, so a COPY loads
+ * all of its rows or none.
  *
  * @see https://www.postgresql.org/docs/15/sql-copy.html
  * @see https://docs.aws.amazon.com/redshift/latest/dg/r_COPY.html
@@ -28,6 +30,8 @@ export interface StdioCopy {
   readonly columns?: readonly string[];
   /** For TO STDOUT: the Redshift SQL whose rows are sent. */
   readonly query?: string;
+  /** For `COPY (query) TO STDOUT`: where the query starts in the statement (0-based). */
+  readonly queryOffset?: number;
   /** Data format. */
   readonly format: 'text' | 'csv';
   /** Field delimiter (tab for text, comma for CSV by default). */
@@ -88,6 +92,7 @@ export function parseStdioCopy(statement: string): StdioCopy | undefined {
   };
   let table: StdioCopy['table'];
   let query: string | undefined;
+  let queryOffset: number | undefined;
   let columns: string[] | undefined;
   if (toks[pos]?.kind === 'op' && toks[pos]?.value === '(') {
     // COPY (query) TO STDOUT: find the matching parenthesis.
@@ -104,7 +109,9 @@ export function parseStdioCopy(statement: string): StdioCopy | undefined {
       }
     }
     if (!close) throw syntaxError();
-    query = statement.slice(open.end, close.start).trim();
+    const inner = statement.slice(open.end, close.start);
+    query = inner.trim();
+    queryOffset = open.end + (inner.length - inner.trimStart().length);
   } else {
     const first = ident();
     table = op('.') ? { schema: first, name: ident() } : { name: first };
@@ -239,7 +246,7 @@ export function parseStdioCopy(statement: string): StdioCopy | undefined {
     ...(table ? { table } : {}),
     ...(columns ? { columns } : {}),
     ...(query !== undefined
-      ? { query }
+      ? { query, ...(queryOffset !== undefined ? { queryOffset } : {}) }
       : table
         ? {
             query: `SELECT ${columns ? columns.map(quoteIdent).join(', ') : '*'} FROM ${table.schema ? `${quoteIdent(table.schema)}.` : ''}${quoteIdent(table.name)}`,
@@ -281,23 +288,26 @@ function typeWord(col: TableColumn): string {
   return col.type.pg.replace(/\(.*$/, '');
 }
 
-/**
- * Loads decoded rows into a table in the caller's transaction: stages them as text, checks
- * every value casts to its column type, then inserts them in one statement.
- */
-export async function insertCopyRows(
+/** Creates the text staging table of a COPY FROM STDIN (temporary, this connection only). */
+export async function createCopyStage(
   conn: DuckDBConnection,
   stagingName: string,
-  table: TableInfo,
-  columns: readonly TableColumn[],
-  data: CopyRows,
-): Promise<number> {
-  const stage = quoteIdent(stagingName);
+  columnCount: number,
+): Promise<void> {
   await conn.run(
-    `CREATE TEMP TABLE ${stage} (line BIGINT, ${columns.map((_, i) => `c${i} VARCHAR`).join(', ')})`,
+    `CREATE TEMP TABLE ${quoteIdent(stagingName)} (line BIGINT, ${Array.from({ length: columnCount }, (_, i) => `c${i} VARCHAR`).join(', ')})`,
   );
+}
+
+/** Appends decoded rows to the staging table. */
+export async function appendCopyStage(
+  conn: DuckDBConnection,
+  stagingName: string,
+  data: CopyRows,
+): Promise<void> {
+  if (data.rows.length === 0) return;
+  const appender = await conn.createAppender(stagingName, 'main', 'temp');
   try {
-    const appender = await conn.createAppender(stagingName, 'main', 'temp');
     data.rows.forEach((row, r) => {
       appender.appendBigInt(BigInt(data.lines[r] ?? r + 1));
       for (const v of row) {
@@ -307,44 +317,63 @@ export async function insertCopyRows(
       appender.endRow();
     });
     appender.flushSync();
-    appender.closeSync();
-    for (const [i, col] of columns.entries()) {
-      if (col.type.base === 'varchar' || col.type.base === 'char') continue;
-      const bad = await conn.runAndReadAll(
-        `SELECT line, c${i} FROM ${stage} WHERE c${i} IS NOT NULL AND TRY_CAST(c${i} AS ${col.type.duck}) IS NULL ORDER BY line LIMIT 1`,
-      );
-      const row = bad.getRows()[0];
-      if (row) {
-        const value = String(row[1]);
-        throw new SqlError(
-          `invalid input syntax for type ${typeWord(col)}: "${value}"`,
-          SQLSTATE.invalidTextRepresentation,
-          {
-            where: `COPY ${table.name}, line ${String(row[0])}, column ${col.name}: "${value}"`,
-          },
-        );
-      }
-    }
-    for (const [i, col] of columns.entries()) {
-      if ((col.type.base !== 'varchar' && col.type.base !== 'char') || col.type.length === undefined)
-        continue;
-      const long = await conn.runAndReadAll(
-        `SELECT line, c${i} FROM ${stage} WHERE octet_length(encode(c${i})) > ${col.type.length} ORDER BY line LIMIT 1`,
-      );
-      const row = long.getRows()[0];
-      if (row)
-        throw new SqlError(`value too long for type ${col.type.pg}`, '22001', {
-          where: `COPY ${table.name}, line ${String(row[0])}, column ${col.name}: "${String(row[1])}"`,
-        });
-    }
-    const target = `${quoteIdent(table.catalog)}.${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
-    const reader = await conn.runAndReadAll(
-      `INSERT INTO ${target} (${columns.map((c) => quoteIdent(c.name)).join(', ')})
-       SELECT ${columns.map((c, i) => (c.type.base === 'varchar' || c.type.base === 'char' ? `c${i}` : `CAST(c${i} AS ${c.type.duck})`)).join(', ')}
-       FROM ${stage} ORDER BY line`,
-    );
-    return reader.rowsChanged;
   } finally {
-    await conn.run(`DROP TABLE IF EXISTS temp.main.${stage}`).catch(() => undefined);
+    appender.closeSync();
   }
+}
+
+/** Drops the staging table. */
+export async function dropCopyStage(conn: DuckDBConnection, stagingName: string): Promise<void> {
+  await conn.run(`DROP TABLE IF EXISTS temp.main.${quoteIdent(stagingName)}`).catch(() => undefined);
+}
+
+/**
+ * Loads the staged rows into the table in the caller's transaction: checks every value casts
+ * to its column type (the first bad one, by line, fails the COPY), then inserts them all in
+ * one statement.
+ */
+export async function loadCopyStage(
+  conn: DuckDBConnection,
+  stagingName: string,
+  table: TableInfo,
+  columns: readonly TableColumn[],
+): Promise<number> {
+  const stage = quoteIdent(stagingName);
+  const isText = (c: TableColumn): boolean => c.type.base === 'varchar' || c.type.base === 'char';
+  for (const [i, col] of columns.entries()) {
+    if (isText(col)) continue;
+    const bad = await conn.runAndReadAll(
+      `SELECT line, c${i} FROM ${stage} WHERE c${i} IS NOT NULL AND TRY_CAST(c${i} AS ${col.type.duck}) IS NULL ORDER BY line LIMIT 1`,
+    );
+    const row = bad.getRows()[0];
+    if (row) {
+      const value = String(row[1]);
+      throw new SqlError(
+        `invalid input syntax for type ${typeWord(col)}: "${value}"`,
+        SQLSTATE.invalidTextRepresentation,
+        {
+          where: `COPY ${table.name}, line ${String(row[0])}, column ${col.name}: "${value}"`,
+        },
+      );
+    }
+  }
+  for (const [i, col] of columns.entries()) {
+    // Redshift lengths count bytes.
+    if (!isText(col) || col.type.length === undefined) continue;
+    const long = await conn.runAndReadAll(
+      `SELECT line, c${i} FROM ${stage} WHERE octet_length(encode(c${i})) > ${col.type.length} ORDER BY line LIMIT 1`,
+    );
+    const row = long.getRows()[0];
+    if (row)
+      throw new SqlError(`value too long for type ${col.type.pg}`, '22001', {
+        where: `COPY ${table.name}, line ${String(row[0])}, column ${col.name}: "${String(row[1])}"`,
+      });
+  }
+  const target = `${quoteIdent(table.catalog)}.${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
+  const reader = await conn.runAndReadAll(
+    `INSERT INTO ${target} (${columns.map((c) => quoteIdent(c.name)).join(', ')})
+     SELECT ${columns.map((c, i) => (isText(c) ? `c${i}` : `CAST(c${i} AS ${c.type.duck})`)).join(', ')}
+     FROM ${stage} ORDER BY line`,
+  );
+  return reader.rowsChanged;
 }

@@ -125,6 +125,79 @@ export const DIALECT_CASES: readonly DialectCase[] = [
     ],
   },
   {
+    title: 'pg_table_def reports the declared DISTKEY, compound SORTKEY positions and ENCODE',
+    redshift: `SELECT "column", encoding, distkey, sortkey FROM pg_table_def WHERE tablename = 'events'`,
+    rows: [
+      ['event_id', 'az64', true, 1],
+      ['kind', 'lzo', false, 2],
+      ['amount', 'az64', false, 0],
+    ],
+  },
+  {
+    title: 'svv_table_info reports DISTSTYLE EVEN and the INTERLEAVED SORTKEY',
+    redshift: `SELECT diststyle, sortkey1, sortkey_num, encoded FROM svv_table_info WHERE "table" = 'tickets'`,
+    rows: [['EVEN', 'ticket_id', 1, 'Y, AUTO(ENCODE)']],
+  },
+  {
+    title: 'pg_table_def gives an INTERLEAVED SORTKEY column a negative position',
+    redshift: `SELECT "column", sortkey FROM pg_table_def WHERE tablename = 'tickets' AND sortkey <> 0`,
+    rows: [['ticket_id', -1]],
+  },
+  {
+    title: 'the informational PRIMARY KEY is in pg_constraint, though the duplicate id loaded',
+    redshift: `SELECT conname, contype, conkey, pg_get_constraintdef(c.oid) FROM pg_constraint c WHERE conrelid = 'public.events'::regclass`,
+    rows: [['events_pkey', 'p', '[1]', 'PRIMARY KEY (event_id)']],
+  },
+  {
+    title: 'ALTER TABLE ... ALTER DISTSTYLE, ALTER SORTKEY (recorded)',
+    redshift: 'ALTER TABLE public.events ALTER SORTKEY (kind)',
+    duckdb: '-- ALTER TABLE "public"."events": sortkey recorded in the warehouse\'s metadata',
+    check: `ALTER TABLE public.events ALTER DISTSTYLE EVEN; SELECT "column", distkey, sortkey FROM pg_table_def WHERE tablename = 'events'`,
+    rows: [
+      ['event_id', false, 0],
+      ['kind', false, 1],
+      ['amount', false, 0],
+    ],
+  },
+  {
+    title: 'ALTER TABLE ... ALTER COLUMN ... ENCODE (recorded)',
+    redshift: 'ALTER TABLE public.events ALTER COLUMN amount ENCODE zstd',
+    check: `SELECT encoding FROM pg_table_def WHERE tablename = 'events' AND "column" = 'amount'`,
+    rows: [['zstd']],
+  },
+  {
+    title: 'ALTER TABLE ... RENAME COLUMN: the sort key and the key follow the column',
+    redshift: 'ALTER TABLE public.events RENAME COLUMN event_id TO id',
+    duckdb:
+      'ALTER TABLE "public"."events" RENAME COLUMN "event_id" TO "id";\n-- and the column\'s recorded design follows it',
+    check: `SELECT pg_get_constraintdef(c.oid) FROM pg_constraint c WHERE conrelid = 'public.events'::regclass`,
+    rows: [['PRIMARY KEY (id)']],
+  },
+  {
+    title: 'ALTER TABLE ... ADD CONSTRAINT UNIQUE is recorded, not enforced',
+    redshift: 'ALTER TABLE public.events ADD CONSTRAINT events_kind UNIQUE (kind)',
+    check: `SELECT conname, contype FROM pg_constraint WHERE conrelid = 'public.events'::regclass ORDER BY 1`,
+    rows: [
+      ['events_kind', 'u'],
+      ['events_pkey', 'p'],
+    ],
+  },
+  {
+    title: 'ALTER TABLE ... ADD COLUMN with NOT NULL, DEFAULT and ENCODE keeps the declared type',
+    redshift: "ALTER TABLE public.events ADD COLUMN note VARCHAR(20) NOT NULL DEFAULT '-' ENCODE zstd",
+    duckdb:
+      'ALTER TABLE "public"."events" ADD COLUMN "note" VARCHAR DEFAULT \'-\';\n' +
+      'ALTER TABLE "public"."events" ALTER COLUMN "note" SET NOT NULL;\n' +
+      "-- and the column's declared type and encoding are recorded",
+    check: `SELECT type, encoding, "notnull" FROM pg_table_def WHERE tablename = 'events' AND "column" = 'note'`,
+    rows: [['character varying(20)', 'zstd', true]],
+  },
+  {
+    title: 'an unknown ENCODE is refused',
+    redshift: 'CREATE TABLE public.badenc (a INT ENCODE snappy)',
+    sqlstate: '42704',
+  },
+  {
     title: 'the Redshift column types',
     redshift:
       'CREATE TABLE public.typed (a SMALLINT, b INTEGER, c BIGINT, d BOOLEAN, e REAL, f DOUBLE PRECISION, g FLOAT8, h DATE, i TIMESTAMP, j TIMESTAMPTZ, k TEXT, l CHAR(3), m VARCHAR(MAX), n NUMERIC(38,10))',

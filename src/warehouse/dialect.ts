@@ -69,6 +69,7 @@ export type Plan =
   | ShowPlan
   | TransactionPlan
   | NoopPlan
+  | AlterTablePlan
   | UserPlan;
 
 /** A statement DuckDB runs as translated. */
@@ -82,6 +83,8 @@ export interface QueryPlan {
   readonly pieces: readonly Piece[];
   /** True for CREATE SCHEMA (the session re-applies its search_path after it). */
   readonly schemaChange?: boolean;
+  /** CREATE TABLE ... AS: the new table and the physical design its statement declared. */
+  readonly created?: { readonly table: TableName; readonly design: TableDesign };
 }
 
 /** One column of CREATE TABLE. */
@@ -98,7 +101,84 @@ export interface ColumnDecl {
   readonly identity?: { readonly seed: number; readonly step: number };
   /** COLLATE CASE_INSENSITIVE. */
   readonly caseInsensitive?: boolean;
+  /** ENCODE codec, lower case (`raw`, `az64`, `lzo`, ...), when declared. */
+  readonly encoding?: string;
 }
+
+/**
+ * A table's sort key: COMPOUND or INTERLEAVED over columns, AUTO (Redshift's default when
+ * none is declared), or NONE (after ALTER SORTKEY NONE).
+ */
+export interface SortKey {
+  /** The sort style. */
+  readonly kind: 'compound' | 'interleaved' | 'auto' | 'none';
+  /** The columns, in order (empty for AUTO and NONE). */
+  readonly columns: readonly string[];
+}
+
+/**
+ * Redshift's physical design of a table. Sluice keeps one copy of the data on one machine, so
+ * none of it changes how rows are stored; it is recorded so that pg_table_def and
+ * svv_table_info report what the user declared.
+ *
+ * @see https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_TABLE_NEW.html
+ */
+export interface TableDesign {
+  /** DISTSTYLE, when declared (a DISTKEY without it means KEY). */
+  readonly diststyle?: 'auto' | 'even' | 'key' | 'all';
+  /** The distribution key column. */
+  readonly distkey?: string;
+  /** The sort key, when declared. */
+  readonly sortkey?: SortKey;
+}
+
+/**
+ * A PRIMARY KEY, UNIQUE or FOREIGN KEY constraint. Redshift records them for the planner and
+ * does not enforce them, so Sluice records them and does not enforce them either.
+ *
+ * @see https://docs.aws.amazon.com/redshift/latest/dg/t_Defining_constraints.html
+ */
+export interface KeyConstraint {
+  /** p = PRIMARY KEY, u = UNIQUE, f = FOREIGN KEY (pg_constraint.contype). */
+  readonly kind: 'p' | 'u' | 'f';
+  /** CONSTRAINT name, when written. */
+  readonly name?: string;
+  /** The constrained columns. */
+  readonly columns: readonly string[];
+  /** REFERENCES table [(columns)] of a FOREIGN KEY. */
+  readonly references?: { readonly table: TableName; readonly columns: readonly string[] };
+}
+
+/** An ALTER TABLE that changes what Sluice records about a table (and maybe its DuckDB name). */
+export interface AlterTablePlan {
+  readonly kind: 'alter-table';
+  readonly command: 'ALTER TABLE';
+  /** The table. */
+  readonly table: TableName;
+  /** The change. */
+  readonly change: TableChange;
+}
+
+/** What an ALTER TABLE changes. */
+export type TableChange =
+  | {
+      readonly what: 'diststyle';
+      readonly diststyle: 'auto' | 'even' | 'key' | 'all';
+      readonly distkey?: string;
+    }
+  | { readonly what: 'sortkey'; readonly sortkey: SortKey }
+  | { readonly what: 'encode-auto' }
+  | { readonly what: 'encode'; readonly column: string; readonly encoding: string }
+  | { readonly what: 'add-constraint'; readonly constraint: KeyConstraint }
+  | { readonly what: 'drop-constraint'; readonly name: string }
+  | { readonly what: 'rename-table'; readonly to: string }
+  | { readonly what: 'rename-column'; readonly from: string; readonly to: string }
+  | { readonly what: 'drop-column'; readonly column: string }
+  | {
+      readonly what: 'add-column';
+      readonly column: ColumnDecl;
+      readonly constraints: readonly KeyConstraint[];
+    };
 
 /** CREATE TABLE with Redshift column and table attributes. */
 export interface CreateTablePlan {
@@ -114,6 +194,10 @@ export interface CreateTablePlan {
   readonly columns: readonly ColumnDecl[];
   /** CREATE TABLE ... (LIKE parent [INCLUDING DEFAULTS]). */
   readonly like?: { readonly table: TableName; readonly includingDefaults: boolean };
+  /** DISTSTYLE, DISTKEY and SORTKEY, from the column and table attributes. */
+  readonly design: TableDesign;
+  /** PRIMARY KEY, UNIQUE and FOREIGN KEY constraints (recorded, not enforced). */
+  readonly constraints: readonly KeyConstraint[];
 }
 
 /** DROP TABLE. */
@@ -1348,6 +1432,51 @@ const COLUMN_ATTRIBUTE_WORDS = new Set([
   'default',
 ]);
 
+/** The compression encodings ENCODE accepts. @see https://docs.aws.amazon.com/redshift/latest/dg/c_Compression_encodings.html */
+const ENCODINGS: ReadonlySet<string> = new Set([
+  'raw',
+  'az64',
+  'bytedict',
+  'delta',
+  'delta32k',
+  'lzo',
+  'mostly8',
+  'mostly16',
+  'mostly32',
+  'runlength',
+  'text255',
+  'text32k',
+  'zstd',
+]);
+
+/** ENCODE codec; undefined for AUTO (Redshift chooses, as when no ENCODE is written). */
+function readEncoding(c: Cursor): string | undefined {
+  const at = c.pos;
+  const codec = c.readIdent();
+  if (codec === 'auto') return undefined;
+  if (!ENCODINGS.has(codec))
+    throw new SqlError(`invalid encoding type "${codec}"`, SQLSTATE.undefinedObject, {
+      position: c.position(at),
+    });
+  return codec;
+}
+
+/** Reads `(a, b, ...)`. */
+function readColumnList(c: Cursor): string[] {
+  c.expectOp('(');
+  const names = [c.readIdent()];
+  while (c.acceptOp(',')) names.push(c.readIdent());
+  c.expectOp(')');
+  return names;
+}
+
+/** Column-level DISTKEY, SORTKEY and constraints, gathered while the columns are read. */
+interface ColumnKeys {
+  distkeys: string[];
+  sortkeys: string[];
+  constraints: KeyConstraint[];
+}
+
 function translateCreateTable(c: Cursor, temporary: boolean): Plan {
   c.pos++; // TABLE
   const ifNotExists = c.acceptWords('if', 'not', 'exists');
@@ -1359,11 +1488,11 @@ function translateCreateTable(c: Cursor, temporary: boolean): Plan {
     });
   if (!c.isOp(c.pos, '(')) {
     // CREATE TABLE t [attributes] AS query
-    skipTableAttributes(c);
+    const design = parseTableAttributes(c);
     if (!c.acceptWord('as')) throw c.syntaxError();
     refuseMetadataWrites(c, 0, c.pos);
     const head = `CREATE ${temporary ? 'TEMP ' : ''}TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${renderTableName(table)} AS `;
-    return passthrough(c, 'CREATE TABLE', { from: c.pos, prefix: head });
+    return { ...passthrough(c, 'CREATE TABLE', { from: c.pos, prefix: head }), created: { table, design } };
   }
   c.expectOp('(');
   if (c.acceptWord('like')) {
@@ -1373,7 +1502,7 @@ function translateCreateTable(c: Cursor, temporary: boolean): Plan {
     if (c.acceptWords('including', 'defaults')) includingDefaults = true;
     else c.acceptWords('excluding', 'defaults');
     c.expectOp(')');
-    skipTableAttributes(c);
+    const design = parseTableAttributes(c);
     if (!c.done()) throw c.syntaxError();
     return {
       kind: 'create-table',
@@ -1383,6 +1512,8 @@ function translateCreateTable(c: Cursor, temporary: boolean): Plan {
       ifNotExists,
       columns: [],
       like: { table: parent, includingDefaults },
+      design,
+      constraints: [],
     };
   }
   const first = c.tok();
@@ -1395,36 +1526,39 @@ function translateCreateTable(c: Cursor, temporary: boolean): Plan {
     const names = [c.readIdent()];
     while (c.acceptOp(',')) names.push(c.readIdent());
     c.expectOp(')');
-    skipTableAttributes(c);
+    const design = parseTableAttributes(c);
     if (!c.acceptWord('as')) throw c.syntaxError();
     refuseMetadataWrites(c, 0, c.pos);
     const head = `CREATE ${temporary ? 'TEMP ' : ''}TABLE ${ifNotExists ? 'IF NOT EXISTS ' : ''}${renderTableName(table)} AS SELECT * FROM (`;
     const plan = passthrough(c, 'CREATE TABLE', { from: c.pos, prefix: head });
-    return { ...plan, sql: `${plan.sql}) AS ctas(${names.map(quoteIdent).join(', ')})` };
+    return {
+      ...plan,
+      sql: `${plan.sql}) AS ctas(${names.map(quoteIdent).join(', ')})`,
+      created: { table, design },
+    };
   }
   const columns: ColumnDecl[] = [];
+  const keys: ColumnKeys = { distkeys: [], sortkeys: [], constraints: [] };
   for (;;) {
-    if (c.acceptWord('constraint')) c.readIdent();
+    const name = c.acceptWord('constraint') ? c.readIdent() : undefined;
     if (c.atWords('primary', 'key') || c.atWords('unique') || c.atWords('foreign', 'key')) {
       // Redshift does not enforce PRIMARY KEY, UNIQUE or FOREIGN KEY; DuckDB would, and
-      // reject data Redshift accepts (duplicate ids), so they are dropped.
-      while (!c.isOp(c.pos, ',') && !c.isOp(c.pos, ')')) {
-        if (c.done()) throw c.syntaxError();
-        if (c.isOp(c.pos, '(')) c.skipGroup();
-        else c.pos++;
-      }
+      // reject data Redshift accepts (duplicate ids), so they are only recorded.
+      keys.constraints.push(parseTableConstraint(c, name));
     } else if (c.atWords('check')) {
       throw unsupported('CHECK constraint', c.position());
     } else if (c.atWords('like')) {
       throw unsupported('CREATE TABLE ... LIKE', c.position());
+    } else if (name !== undefined) {
+      throw c.syntaxError();
     } else {
-      columns.push(parseColumn(c));
+      columns.push(parseColumn(c, keys));
     }
     if (c.acceptOp(',')) continue;
     c.expectOp(')');
     break;
   }
-  skipTableAttributes(c);
+  const attributes = parseTableAttributes(c);
   if (c.atWords('as')) throw unsupported('CREATE TABLE with a column list AS query', c.position());
   if (!c.done()) throw c.syntaxError();
   const seen = new Set<string>();
@@ -1433,10 +1567,66 @@ function translateCreateTable(c: Cursor, temporary: boolean): Plan {
       throw new SqlError(`column "${col.name}" specified more than once`, SQLSTATE.duplicateColumn);
     seen.add(col.name);
   }
-  return { kind: 'create-table', command: 'CREATE TABLE', table, temporary, ifNotExists, columns };
+  const design = mergeDesign(keys, attributes);
+  const named = (what: string, col: string): void => {
+    if (!seen.has(col))
+      throw new SqlError(`column "${col}" named in ${what} does not exist`, SQLSTATE.undefinedColumn);
+  };
+  if (design.distkey !== undefined) named('DISTKEY', design.distkey);
+  for (const col of design.sortkey?.columns ?? []) named('SORTKEY', col);
+  for (const k of keys.constraints) for (const col of k.columns) named('key', col);
+  return {
+    kind: 'create-table',
+    command: 'CREATE TABLE',
+    table,
+    temporary,
+    ifNotExists,
+    columns,
+    design,
+    constraints: keys.constraints,
+  };
 }
 
-function parseColumn(c: Cursor): ColumnDecl {
+/** Column DISTKEY / SORTKEY and the table attributes, as one design (Redshift allows one DISTKEY). */
+function mergeDesign(keys: ColumnKeys, attributes: TableDesign): TableDesign {
+  const distkeys = [...keys.distkeys, ...(attributes.distkey !== undefined ? [attributes.distkey] : [])];
+  if (new Set(distkeys).size > 1)
+    throw new SqlError('a table can have only one DISTKEY column', SQLSTATE.syntaxError);
+  // A DISTKEY means DISTSTYLE KEY, unless the statement names another style (EVEN, ALL), which wins.
+  const style = attributes.diststyle;
+  const distkey = style === undefined || style === 'key' || style === 'auto' ? distkeys[0] : undefined;
+  if (style === 'key' && distkey === undefined)
+    throw new SqlError('DISTSTYLE KEY needs a DISTKEY column', SQLSTATE.syntaxError);
+  let sortkey = attributes.sortkey;
+  if (keys.sortkeys.length > 0) {
+    if (sortkey && sortkey.kind !== 'auto')
+      throw new SqlError(
+        'a table can have a column SORTKEY or a table SORTKEY, not both',
+        SQLSTATE.syntaxError,
+      );
+    // A column SORTKEY is explicit and wins over SORTKEY AUTO.
+    sortkey = { kind: 'compound', columns: keys.sortkeys };
+  }
+  return {
+    ...(distkey !== undefined ? { diststyle: 'key' as const, distkey } : style ? { diststyle: style } : {}),
+    ...(sortkey ? { sortkey } : {}),
+  };
+}
+
+/** [CONSTRAINT name] PRIMARY KEY (cols) | UNIQUE (cols) | FOREIGN KEY (cols) REFERENCES t [(cols)]. */
+function parseTableConstraint(c: Cursor, name: string | undefined): KeyConstraint {
+  const named = name !== undefined ? { name } : {};
+  if (c.acceptWords('primary', 'key')) return { kind: 'p', ...named, columns: readColumnList(c) };
+  if (c.acceptWord('unique')) return { kind: 'u', ...named, columns: readColumnList(c) };
+  c.expectWords('foreign', 'key');
+  const columns = readColumnList(c);
+  c.expectWords('references');
+  const table = c.readTableName();
+  const refColumns = c.isOp(c.pos, '(') ? readColumnList(c) : [];
+  return { kind: 'f', ...named, columns, references: { table, columns: refColumns } };
+}
+
+function parseColumn(c: Cursor, keys: ColumnKeys): ColumnDecl {
   const name = c.readIdent();
   const typeAt = c.pos;
   const type = parseType(c);
@@ -1444,6 +1634,13 @@ function parseColumn(c: Cursor): ColumnDecl {
   let defaultSql: string | undefined;
   let identity: { seed: number; step: number } | undefined;
   let caseInsensitive = false;
+  let encoding: string | undefined;
+  let constraintName: string | undefined;
+  const named = (): { name?: string } => {
+    const n = constraintName;
+    constraintName = undefined;
+    return n !== undefined ? { name: n } : {};
+  };
   while (!c.done() && !c.isOp(c.pos, ',') && !c.isOp(c.pos, ')')) {
     if (c.acceptWord('default')) {
       const from = c.pos;
@@ -1468,9 +1665,11 @@ function parseColumn(c: Cursor): ColumnDecl {
     } else if (c.atWords('generated', 'always')) {
       throw unsupported('GENERATED ALWAYS', c.position());
     } else if (c.acceptWord('encode')) {
-      c.readIdent();
-    } else if (c.acceptWord('distkey', 'sortkey')) {
-      // Distribution and sort order have no meaning on one machine.
+      encoding = readEncoding(c);
+    } else if (c.acceptWord('distkey')) {
+      keys.distkeys.push(name);
+    } else if (c.acceptWord('sortkey')) {
+      keys.sortkeys.push(name);
     } else if (c.acceptWord('collate')) {
       const how = c.readIdent();
       if (how === 'case_insensitive') caseInsensitive = true;
@@ -1480,14 +1679,20 @@ function parseColumn(c: Cursor): ColumnDecl {
     } else if (c.acceptWord('null')) {
       notNull = false;
     } else if (c.acceptWord('unique')) {
-      // Informational in Redshift.
+      keys.constraints.push({ kind: 'u', ...named(), columns: [name] });
     } else if (c.acceptWords('primary', 'key')) {
-      // Informational in Redshift.
+      keys.constraints.push({ kind: 'p', ...named(), columns: [name] });
     } else if (c.acceptWord('references')) {
-      c.readTableName();
-      if (c.isOp(c.pos, '(')) c.skipGroup();
+      const table = c.readTableName();
+      const refColumns = c.isOp(c.pos, '(') ? readColumnList(c) : [];
+      keys.constraints.push({
+        kind: 'f',
+        ...named(),
+        columns: [name],
+        references: { table, columns: refColumns },
+      });
     } else if (c.acceptWord('constraint')) {
-      c.readIdent();
+      constraintName = c.readIdent();
     } else if (c.atWords('check')) {
       throw unsupported('CHECK constraint', c.position());
     } else {
@@ -1511,6 +1716,7 @@ function parseColumn(c: Cursor): ColumnDecl {
     ...(defaultSql !== undefined ? { defaultSql } : {}),
     ...(identity ? { identity } : {}),
     ...(caseInsensitive ? { caseInsensitive } : {}),
+    ...(encoding !== undefined ? { encoding } : {}),
   };
 }
 
@@ -1564,27 +1770,56 @@ function parseType(c: Cursor): SqlType {
   }
 }
 
-/** Skips Redshift table attributes: BACKUP, DISTSTYLE, DISTKEY(), [COMPOUND|INTERLEAVED] SORTKEY(), ENCODE AUTO. */
-function skipTableAttributes(c: Cursor): void {
+/**
+ * Reads Redshift table attributes: BACKUP, DISTSTYLE, DISTKEY(), [COMPOUND|INTERLEAVED]
+ * SORTKEY(), SORTKEY AUTO, ENCODE AUTO. BACKUP and ENCODE AUTO (the default) are dropped.
+ */
+function parseTableAttributes(c: Cursor): TableDesign {
+  let diststyle: TableDesign['diststyle'];
+  let distkey: string | undefined;
+  let sortkey: SortKey | undefined;
   for (;;) {
     if (c.acceptWord('backup')) {
       if (!c.acceptWord('yes', 'no')) throw c.syntaxError();
     } else if (c.acceptWord('diststyle')) {
-      if (!c.acceptWord('auto', 'even', 'key', 'all')) throw c.syntaxError();
+      const style = c.acceptWord('auto', 'even', 'key', 'all');
+      if (!style) throw c.syntaxError();
+      diststyle = style as TableDesign['diststyle'];
     } else if (c.acceptWord('distkey')) {
-      c.skipGroup();
-    } else if (
-      c.atWords('compound', 'sortkey') ||
-      c.atWords('interleaved', 'sortkey') ||
-      c.atWords('sortkey')
-    ) {
-      if (!c.acceptWord('sortkey')) c.pos += 2;
-      else if (c.acceptWord('auto')) continue;
-      c.skipGroup();
+      c.expectOp('(');
+      distkey = c.readIdent();
+      c.expectOp(')');
+    } else if (c.atWords('compound', 'sortkey') || c.atWords('interleaved', 'sortkey')) {
+      const kind = c.acceptWord('compound', 'interleaved') as 'compound' | 'interleaved';
+      c.pos++; // SORTKEY
+      sortkey = { kind, columns: readColumnList(c) };
+    } else if (c.acceptWord('sortkey')) {
+      sortkey = c.acceptWord('auto')
+        ? { kind: 'auto', columns: [] }
+        : { kind: 'compound', columns: readColumnList(c) };
     } else if (c.acceptWords('encode', 'auto')) {
-      // Default.
-    } else return;
+      // The default.
+    } else
+      return {
+        ...(diststyle ? { diststyle } : {}),
+        ...(distkey !== undefined ? { distkey } : {}),
+        ...(sortkey ? { sortkey } : {}),
+      };
   }
+}
+
+/**
+ * ALTER TABLE ... ADD COLUMN for DuckDB (no IDENTITY), on a resolved table name. DuckDB adds
+ * no column with a constraint, so NOT NULL follows as SET NOT NULL (after the default filled
+ * the existing rows).
+ */
+export function renderAddColumn(target: string, col: ColumnDecl): string[] {
+  let def = `${quoteIdent(col.name)} ${col.type.duck}`;
+  if (col.caseInsensitive) def += ' COLLATE NOCASE';
+  if (col.defaultSql !== undefined) def += ` DEFAULT ${col.defaultSql}`;
+  const statements = [`ALTER TABLE ${target} ADD COLUMN ${def}`];
+  if (col.notNull) statements.push(`ALTER TABLE ${target} ALTER COLUMN ${quoteIdent(col.name)} SET NOT NULL`);
+  return statements;
 }
 
 /** Renders CREATE SEQUENCE + CREATE TABLE for DuckDB; the schema must be resolved. */
@@ -1662,17 +1897,86 @@ function translateAlter(c: Cursor): Plan {
     const t = c.tok();
     throw unsupported(`ALTER ${t?.kind === 'word' ? t.value.toUpperCase() : ''}`.trim(), c.position());
   }
-  c.readTableName();
+  const table = c.readTableName();
+  const alter = (change: TableChange): AlterTablePlan => {
+    if (!c.done()) throw c.syntaxError();
+    return { kind: 'alter-table', command: 'ALTER TABLE', table, change };
+  };
   const t = c.tok();
   if (c.atWords('append')) throw unsupported('ALTER TABLE APPEND', c.position());
   if (c.atWords('owner')) throw unsupported('ALTER TABLE OWNER TO', c.position());
+  // Distribution, sort key and encodings: recorded (see TableDesign).
+  // @see https://docs.aws.amazon.com/redshift/latest/dg/r_ALTER_TABLE.html
+  if (c.acceptWords('alter', 'diststyle')) {
+    const style = c.acceptWord('auto', 'even', 'key', 'all') as TableDesign['diststyle'];
+    if (!style) throw c.syntaxError();
+    if (style !== 'key') return alter({ what: 'diststyle', diststyle: style });
+    c.expectWords('distkey');
+    return alter({ what: 'diststyle', diststyle: 'key', distkey: c.readIdent() });
+  }
+  if (c.acceptWords('alter', 'distkey'))
+    return alter({ what: 'diststyle', diststyle: 'key', distkey: c.readIdent() });
+  if (c.atWords('alter', 'compound', 'sortkey') || c.atWords('alter', 'sortkey')) {
+    c.pos++;
+    c.acceptWord('compound');
+    c.expectWords('sortkey');
+    if (c.acceptWord('auto')) return alter({ what: 'sortkey', sortkey: { kind: 'auto', columns: [] } });
+    if (c.acceptWord('none')) return alter({ what: 'sortkey', sortkey: { kind: 'none', columns: [] } });
+    return alter({ what: 'sortkey', sortkey: { kind: 'compound', columns: readColumnList(c) } });
+  }
+  if (c.atWords('alter', 'interleaved', 'sortkey'))
+    throw unsupported('ALTER TABLE ALTER INTERLEAVED SORTKEY', c.position());
+  if (c.acceptWords('alter', 'encode', 'auto')) return alter({ what: 'encode-auto' });
+  if (c.atWords('alter', 'column') && c.isWord(c.pos + 3, 'encode')) {
+    c.pos += 2;
+    const column = c.readIdent();
+    c.pos++; // ENCODE
+    const encoding = readEncoding(c);
+    if (encoding === undefined)
+      throw unsupported('ALTER COLUMN ... ENCODE AUTO (use ALTER ENCODE AUTO)', c.position(c.pos - 1));
+    return alter({ what: 'encode', column, encoding });
+  }
+  if (c.acceptWords('rename', 'to')) return alter({ what: 'rename-table', to: c.readIdent() });
+  if (c.acceptWords('rename', 'column')) {
+    const from = c.readIdent();
+    c.expectWords('to');
+    return alter({ what: 'rename-column', from, to: c.readIdent() });
+  }
   if (
-    c.atWords('alter', 'diststyle') ||
-    c.atWords('alter', 'distkey') ||
-    c.atWords('alter', 'sortkey') ||
-    c.atWords('alter', 'encode')
+    c.atWords('add', 'constraint') ||
+    c.atWords('add', 'primary', 'key') ||
+    c.atWords('add', 'unique') ||
+    c.atWords('add', 'foreign', 'key')
   ) {
-    return { kind: 'noop', command: 'ALTER TABLE' };
+    c.pos++;
+    const name = c.acceptWord('constraint') ? c.readIdent() : undefined;
+    if (c.atWords('check')) throw unsupported('CHECK constraint', c.position());
+    return alter({ what: 'add-constraint', constraint: parseTableConstraint(c, name) });
+  }
+  if (c.atWords('drop', 'column') || (c.atWords('drop') && !c.isWord(c.pos + 1, 'constraint'))) {
+    c.pos++;
+    c.acceptWord('column');
+    const column = c.readIdent();
+    // DuckDB keeps no dependencies: CASCADE and RESTRICT change nothing; the column's keys go with it.
+    c.acceptWord('cascade', 'restrict');
+    return alter({ what: 'drop-column', column });
+  }
+  if (c.atWords('add') && !c.isWord(c.pos + 1, 'constraint', 'primary', 'unique', 'foreign')) {
+    // ADD [COLUMN] name type [DEFAULT, ENCODE, NOT NULL, COLLATE, informational keys].
+    c.pos++;
+    c.acceptWord('column');
+    const keys: ColumnKeys = { distkeys: [], sortkeys: [], constraints: [] };
+    const at = c.pos;
+    const column = parseColumn(c, keys);
+    if (column.identity) throw unsupported('ALTER TABLE ADD COLUMN with IDENTITY', c.position(at));
+    if (keys.distkeys.length > 0 || keys.sortkeys.length > 0)
+      throw unsupported('ALTER TABLE ADD COLUMN with DISTKEY or SORTKEY', c.position(at));
+    return alter({ what: 'add-column', column, constraints: keys.constraints });
+  }
+  if (c.acceptWords('drop', 'constraint')) {
+    const name = c.readIdent();
+    c.acceptWord('cascade', 'restrict');
+    return alter({ what: 'drop-constraint', name });
   }
   if (
     t &&
@@ -2273,7 +2577,25 @@ export function describePlan(plan: Plan, currentSchema = 'public'): string {
       return plan.command;
     case 'noop':
       return `-- ${plan.command}: nothing to do on DuckDB`;
+    case 'alter-table':
+      return describeAlter(plan, currentSchema);
     case 'user':
       return `-- ${plan.command}: kept in the warehouse's user and privilege tables`;
+  }
+}
+
+function describeAlter(plan: AlterTablePlan, currentSchema: string): string {
+  const t = renderTableName({ schema: plan.table.schema ?? currentSchema, name: plan.table.name });
+  switch (plan.change.what) {
+    case 'rename-table':
+      return `ALTER TABLE ${t} RENAME TO ${quoteIdent(plan.change.to)};\n-- and the table's recorded design follows it`;
+    case 'rename-column':
+      return `ALTER TABLE ${t} RENAME COLUMN ${quoteIdent(plan.change.from)} TO ${quoteIdent(plan.change.to)};\n-- and the column's recorded design follows it`;
+    case 'add-column':
+      return `${renderAddColumn(t, plan.change.column).join(';\n')};\n-- and the column's declared type and encoding are recorded`;
+    case 'drop-column':
+      return `ALTER TABLE ${t} DROP COLUMN ${quoteIdent(plan.change.column)};\n-- and the column leaves the recorded design and keys`;
+    default:
+      return `-- ALTER TABLE ${t}: ${plan.change.what} recorded in the warehouse's metadata`;
   }
 }

@@ -30,12 +30,15 @@ import {
 import { silentLogger, type Logger } from '../util/logger.ts';
 import {
   allDeclaredTypes,
+  alterDesign,
   bootstrap,
   findTable,
   forgetSchema,
   forgetTable,
   META_SCHEMA,
   recordColumns,
+  recordCreatedDesign,
+  recordDesign,
   writeLoadErrors,
   type LoadErrorContext,
   type Query,
@@ -43,14 +46,23 @@ import {
 } from './catalog.ts';
 import { runCopy, type LoadError } from './copy.ts';
 import { nameColumnsFromSource } from './column-names.ts';
-import { copyTargetColumns, insertCopyRows, type CopyRows, type StdioCopy } from './copy-stdio.ts';
+import {
+  appendCopyStage,
+  copyTargetColumns,
+  createCopyStage,
+  dropCopyStage,
+  loadCopyStage,
+  type StdioCopy,
+} from './copy-stdio.ts';
 import { resolveLike } from './table-like.ts';
 import { runUnload } from './unload.ts';
 import {
+  renderAddColumn,
   renderCreateTable,
   sourceOffset,
   translate,
   type CopyStatement,
+  type AlterTablePlan,
   type Plan,
   type QueryPlan,
   type TableName,
@@ -61,6 +73,7 @@ import {
   type BatchLoad,
   type BatchLoadResult,
   type ColumnInfo,
+  type CopyInProgress,
   type CommitListener,
   type ConsoleDocument,
   type DuckDbWarehouseOptions,
@@ -678,22 +691,44 @@ class DuckDbSession implements WarehouseSession {
     });
   }
 
-  prepareCopyIn(copy: StdioCopy): Promise<readonly string[]> {
-    return this.copyStep(async (st) => {
-      const { columns } = await this.copyInTarget(copy, st);
-      return columns.map((c) => c.name);
+  async copyIn(copy: StdioCopy): Promise<CopyInProgress> {
+    const stagingName = this.host.nextStagingName();
+    const target = await this.copyStep(async (st) => {
+      const found = await this.copyInTarget(copy, st);
+      await createCopyStage(this.conn, stagingName, found.columns.length);
+      return found;
     });
-  }
-
-  copyIn(copy: StdioCopy, decode: () => CopyRows): Promise<QueryResult> {
-    return this.copyStep(async (st) => {
-      const { table, columns } = await this.copyInTarget(copy, st);
-      const rows = decode();
-      const count = await this.atomically(() =>
-        insertCopyRows(this.conn, this.host.nextStagingName(), table, columns, rows),
-      );
-      return { command: 'COPY', columns: [], rows: [], rowCount: count };
-    });
+    let over = false;
+    const end = async (): Promise<void> => {
+      if (over) return;
+      over = true;
+      await this.serial.run(() => dropCopyStage(this.conn, stagingName));
+    };
+    const step = async <T>(job: (st: ScriptStatement) => Promise<T>): Promise<T> => {
+      if (over) throw new SqlError('the COPY has already ended', SQLSTATE.internalError);
+      try {
+        return await this.copyStep(job);
+      } catch (error) {
+        await end();
+        throw error;
+      }
+    };
+    return {
+      columns: target.columns.map((c) => c.name),
+      append: (decode) => step(async () => appendCopyStage(this.conn, stagingName, decode())),
+      finish: async () => {
+        const count = await step(() =>
+          this.atomically(() => loadCopyStage(this.conn, stagingName, target.table, target.columns)),
+        );
+        await end();
+        return { command: 'COPY', columns: [], rows: [], rowCount: count };
+      },
+      abort: async () => {
+        if (over) return;
+        await end();
+        if (this.transactionStatus === 'open') this.transactionStatus = 'failed';
+      },
+    };
   }
 
   /** Runs a step of COPY FROM STDIN as a statement: in order, refused in a failed transaction, failing it on error. */
@@ -980,6 +1015,9 @@ class DuckDbSession implements WarehouseSession {
       case 'unload':
         for (const rel of await this.relationsOf(plan.unload.sql, st)) use(rel, 'select');
         return;
+      case 'alter-table':
+        use(await this.resolveRelation(plan.table, st), 'owner');
+        return;
       case 'query':
         break;
     }
@@ -1179,10 +1217,15 @@ class DuckDbSession implements WarehouseSession {
     switch (plan.kind) {
       case 'query': {
         await this.noticeMissingView(plan, st);
-        const result = await this.runQuery(plan, st);
+        const result = plan.created
+          ? await this.createTableAs(plan, plan.created, st)
+          : await this.runQuery(plan, st);
         await this.recordOwner(plan, st);
         return result;
       }
+      case 'alter-table':
+        await this.alterTable(plan, st);
+        return empty('ALTER TABLE');
       case 'create-table':
         await this.createTable(plan, st);
         await this.recordOwner(plan, st);
@@ -1362,7 +1405,54 @@ class DuckDbSession implements WarehouseSession {
     const { statements, sequences } = renderCreateTable({ ...plan, ifNotExists: false }, schema);
     await this.atomically(async () => {
       for (const sql of statements) await this.duck(sql, st);
-      if (schema) await recordColumns(q, schema, plan.table.name, plan.columns, sequences);
+      if (schema) {
+        await recordColumns(q, schema, plan.table.name, plan.columns, sequences);
+        const encodeAuto = plan.columns.every((c) => c.encoding === undefined);
+        await recordDesign(q, schema, plan.table.name, plan.design, plan.constraints, encodeAuto);
+      }
+    });
+    this.host.catalogVersion++;
+  }
+
+  /** CREATE TABLE ... AS, and the DISTKEY / SORTKEY it declared (catalog.ts). */
+  private async createTableAs(
+    plan: QueryPlan,
+    created: NonNullable<QueryPlan['created']>,
+    st: ScriptStatement,
+  ): Promise<QueryResult> {
+    const q = this.query(st);
+    const path = await this.effectiveSearchPath(st);
+    // IF NOT EXISTS of a table that exists keeps that table's design.
+    if (await findTable(q, created.table, path)) return this.runQuery(plan, st);
+    return this.atomically(async () => {
+      const result = await this.runQuery(plan, st);
+      const info = await findTable(q, created.table, path);
+      if (info?.catalog === 'dev') await recordCreatedDesign(q, info, created.design);
+      return result;
+    });
+  }
+
+  /** ALTER TABLE that renames, or changes the recorded design or constraints (catalog.ts). */
+  private async alterTable(plan: AlterTablePlan, st: ScriptStatement): Promise<void> {
+    this.refuseMetadata(plan.table.schema);
+    const q = this.query(st);
+    const info = await findTable(q, plan.table, await this.effectiveSearchPath(st));
+    if (!info) throw new SqlError(`relation "${plan.table.name}" does not exist`, SQLSTATE.undefinedTable);
+    const target = `${quoteIdent(info.catalog)}.${quoteIdent(info.schema)}.${quoteIdent(info.name)}`;
+    const { change } = plan;
+    await this.atomically(async () => {
+      if (change.what === 'rename-table')
+        await this.duck(`ALTER TABLE ${target} RENAME TO ${quoteIdent(change.to)}`, st);
+      if (change.what === 'add-column')
+        for (const sql of renderAddColumn(target, change.column)) await this.duck(sql, st);
+      if (change.what === 'drop-column')
+        await this.duck(`ALTER TABLE ${target} DROP COLUMN ${quoteIdent(change.column)}`, st);
+      if (change.what === 'rename-column')
+        await this.duck(
+          `ALTER TABLE ${target} RENAME COLUMN ${quoteIdent(change.from)} TO ${quoteIdent(change.to)}`,
+          st,
+        );
+      if (info.catalog === 'dev') await alterDesign(q, info, change);
     });
     this.host.catalogVersion++;
   }

@@ -75,6 +75,21 @@ export class SqlError extends Error {
   }
 }
 
+/** A COPY FROM STDIN under way: rows are staged as they arrive and loaded together at the end. */
+export interface CopyInProgress {
+  /** The columns each row fills, in order. */
+  readonly columns: readonly string[];
+  /**
+   * Stages more rows. `decode` runs inside the statement, so a malformed row fails it (and an
+   * open transaction) like any error; after an error the COPY is over.
+   */
+  append(decode: () => CopyRows): Promise<void>;
+  /** Loads the staged rows: all of them, or none and a SqlError. */
+  finish(): Promise<QueryResult>;
+  /** Drops the staged rows (CopyFail or a protocol error); the COPY fails its transaction. */
+  abort(): Promise<void>;
+}
+
 /** One connection's worth of state: user, search_path, transaction. */
 export interface WarehouseSession {
   /** The signed-in user. */
@@ -84,15 +99,11 @@ export interface WarehouseSession {
   /** Transaction state for ReadyForQuery: idle, in a transaction block, or in a failed one. */
   readonly transactionStatus: 'idle' | 'open' | 'failed';
   /**
-   * Checks a COPY FROM STDIN before the client sends its data (the table exists, INSERT is
-   * allowed, the session is not in a failed transaction); returns the columns it fills.
+   * Starts a COPY FROM STDIN, checked before the client sends its data (the table exists,
+   * INSERT is allowed, the session is not in a failed transaction). Until it finishes or is
+   * aborted, the session runs nothing else.
    */
-  prepareCopyIn(copy: StdioCopy): Promise<readonly string[]>;
-  /**
-   * Loads the rows of a COPY FROM STDIN: all of them, or none and a SqlError. `decode` runs
-   * inside the statement, so a malformed row fails an open transaction as any error does.
-   */
-  copyIn(copy: StdioCopy, decode: () => CopyRows): Promise<QueryResult>;
+  copyIn(copy: StdioCopy): Promise<CopyInProgress>;
   /** Cancels the statement running now, if any (its execute rejects with SQLSTATE 57014). */
   cancel(): void;
   /** Tells the session the process id its client sees (pg_backend_pid(), stl_query.pid). */

@@ -307,7 +307,7 @@ describe('pg_catalog and information_schema', () => {
     assert.deepEqual(await rows(session, sql), [
       ['id', 'bigint', 'az64', true],
       ['guid', 'character varying(36)', 'lzo', true],
-      ['ts', 'bigint', 'az64', false],
+      ['ts', 'bigint', 'none', false],
       ['temp', 'numeric(5,2)', 'az64', false],
       ['created', 'timestamp without time zone', 'az64', false],
     ]);

@@ -276,6 +276,7 @@ const CATALOG_FUNCTIONS: ReadonlySet<string> = new Set([
   'pg_get_function_identity_arguments',
   'pg_get_indexdef',
   'pg_get_constraintdef',
+  'pg_partition_ancestors',
   'pg_get_viewdef',
   'pg_get_triggerdef',
   'pg_get_partkeydef',
@@ -555,6 +556,9 @@ function rewriteRegLiteral(c: CatalogCursor, k: number, t: Token): CatalogEdit |
   const type = c.tok(j);
   if (type?.kind !== 'word') return undefined;
   const lit = quoteString(t.value);
+  // '16404'::regclass is the oid itself, as in PostgreSQL (psql writes it).
+  if (/^\d+$/.test(t.value) && ['regclass', 'regtype', 'regnamespace'].includes(type.value))
+    return { from: k, through: j, text: t.value };
   switch (type.value) {
     case 'regclass':
       return { from: k, through: j, text: `${S}.regclass(${lit})` };
@@ -712,7 +716,7 @@ const TYPE_ROWS = TYPES.flatMap((ty) => [
 const EMPTY = 'WHERE false';
 
 const INDEXDEF = `(SELECT 'CREATE UNIQUE INDEX ' || conname || ' ON ' || nspname || '.' || relname
-      || ' USING btree (' || array_to_string(colnames, ', ') || ')' FROM ${S}.pg_constraint WHERE conindid = i)`;
+      || ' USING btree (' || array_to_string(colnames, ', ') || ')' FROM ${S}.pg_constraint WHERE conindid = i AND contype <> 'f')`;
 
 const TOTAL_SIZE = `CAST(coalesce((SELECT size FROM ${S}.svv_table_info WHERE table_id = r), 0) * 1048576 AS BIGINT)`;
 
@@ -752,17 +756,39 @@ export const CATALOG_SQL: readonly string[] = [
        WHERE database_name = '${DATABASE_NAME}' AND schema_name NOT IN ${HIDDEN_SCHEMAS}
      UNION ALL SELECT '${TEMP_SCHEMA}', ${S}.nsp_oid('${TEMP_SCHEMA}')
        WHERE EXISTS (SELECT 1 FROM duckdb_tables() WHERE database_name = 'temp')`,
-  // PRIMARY KEY and UNIQUE constraints, each with the index PostgreSQL would create for it.
+  // PRIMARY KEY and UNIQUE constraints, each with the index PostgreSQL would create for it,
+  // and FOREIGN KEYs (no index). Those of user tables are recorded, not enforced, as in
+  // Redshift (_sluice.constraints); indkey and confkey are attnums, so they follow renames.
   `CREATE OR REPLACE VIEW ${S}.catalog_keys AS
+     WITH table_columns AS (
+       SELECT schema_name, table_name, list(column_name ORDER BY column_index) AS names
+         FROM duckdb_columns() WHERE database_name = '${DATABASE_NAME}' GROUP BY schema_name, table_name
+     ), keys AS (
      SELECT schema_name AS nspname, table_name AS relname,
             CASE constraint_type WHEN 'PRIMARY KEY' THEN 'p' ELSE 'u' END AS contype,
             CASE constraint_type WHEN 'PRIMARY KEY' THEN table_name || '_pkey'
                  ELSE table_name || '_' || array_to_string(constraint_column_names, '_') || '_key' END AS keyname,
             list_transform(constraint_column_indexes, i -> CAST(i + 1 AS SMALLINT)) AS indkey,
-            constraint_column_names AS colnames
+            constraint_column_names AS colnames, NULL::VARCHAR AS ref_nspname, NULL::VARCHAR AS ref_relname,
+            NULL::SMALLINT[] AS confkey, NULL::VARCHAR[] AS ref_colnames
        FROM duckdb_constraints()
       WHERE database_name = '${DATABASE_NAME}' AND schema_name NOT IN ${HIDDEN_SCHEMAS}
-        AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')`,
+        AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')
+     UNION ALL
+     SELECT k.schema_name, k.table_name, k.contype, k.constraint_name,
+            list_transform(k.columns, x -> CAST(coalesce(list_position(c.names, x), 0) AS SMALLINT)),
+            k.columns, k.ref_schema, k.ref_table,
+            CASE WHEN k.contype = 'f'
+                 THEN list_transform(k.ref_columns, x -> CAST(coalesce(list_position(rc.names, x), 0) AS SMALLINT)) END,
+            CASE WHEN k.contype = 'f' THEN k.ref_columns END
+       FROM ${S}.constraints k
+       JOIN table_columns c ON c.schema_name = k.schema_name AND c.table_name = k.table_name
+       LEFT JOIN table_columns rc ON rc.schema_name = k.ref_schema AND rc.table_name = k.ref_table
+     )
+     -- A foreign key's conindid is the referenced table's key with the referenced columns.
+     SELECT f.*, (SELECT min(u.keyname) FROM keys u WHERE u.contype IN ('p', 'u') AND u.nspname = f.ref_nspname
+                    AND u.relname = f.ref_relname AND u.colnames = f.ref_colnames) AS ref_keyname
+       FROM keys f`,
   // One row per relation: what the client sees (nspname, relname) and where DuckDB keeps it.
   `CREATE OR REPLACE VIEW ${S}.catalog_relations AS
      WITH identity_sequences AS (
@@ -770,7 +796,10 @@ export const CATALOG_SQL: readonly string[] = [
      ), rels AS (
        SELECT schema_name AS nspname, table_name AS relname, 'r' AS relkind, NULL::INTEGER AS fixed_oid,
               database_name AS duck_db, schema_name AS duck_schema, table_name AS duck_name, comment, estimated_size AS reltuples,
-              column_count AS relnatts, has_primary_key AS relhasindex, NULL AS definition
+              column_count AS relnatts,
+              has_primary_key OR schema_name || '.' || table_name IN (
+                SELECT schema_name || '.' || table_name FROM ${S}.constraints WHERE contype IN ('p', 'u')) AS relhasindex,
+              NULL AS definition
          FROM duckdb_tables() WHERE database_name = '${DATABASE_NAME}' AND schema_name NOT IN ${HIDDEN_SCHEMAS}
        UNION ALL
        SELECT schema_name, view_name, 'v', NULL, database_name, schema_name, view_name, comment, 0, column_count, false,
@@ -785,6 +814,7 @@ export const CATALOG_SQL: readonly string[] = [
           AND sequence_name NOT IN (SELECT sequence_name FROM identity_sequences)
        UNION ALL
        SELECT nspname, keyname, 'i', NULL, NULL, NULL, NULL, NULL, 0, len(indkey), false, NULL FROM ${S}.catalog_keys
+        WHERE contype <> 'f'
        UNION ALL
        -- A session's temporary tables, in its own pg_temp schema as in PostgreSQL.
        SELECT '${TEMP_SCHEMA}', table_name, 'r', NULL, database_name, schema_name, table_name, comment, estimated_size,
@@ -859,9 +889,16 @@ export const CATALOG_SQL: readonly string[] = [
   `CREATE OR REPLACE MACRO ${S}.pg_get_function_identity_arguments(f) AS NULL::VARCHAR`,
   `CREATE OR REPLACE MACRO ${S}.pg_get_indexdef(i) AS ${INDEXDEF},
    (i, col, pretty) AS CASE WHEN col = 0 THEN ${INDEXDEF}
-     ELSE (SELECT colnames[col] FROM ${S}.pg_constraint WHERE conindid = i) END`,
-  `CREATE OR REPLACE MACRO ${S}.pg_get_constraintdef(c) AS (SELECT condef FROM ${S}.pg_constraint WHERE oid = c),
-   (c, pretty) AS (SELECT condef FROM ${S}.pg_constraint WHERE oid = c)`,
+     ELSE (SELECT colnames[col] FROM ${S}.pg_constraint WHERE conindid = i AND contype <> 'f') END`,
+  // The subquery renames oid, so that a caller's bare \`oid\` argument binds to the caller's row.
+  `CREATE OR REPLACE MACRO ${S}.pg_get_constraintdef(c) AS
+     (SELECT condef FROM (SELECT oid AS con_oid, condef FROM ${S}.pg_constraint) WHERE con_oid = c),
+   (c, pretty) AS (SELECT condef FROM (SELECT oid AS con_oid, condef FROM ${S}.pg_constraint) WHERE con_oid = c)`,
+  // A table that is not a partition is its own only ancestor. The FROM form carries the
+  // ordinality column itself, as DuckDB's WITH ORDINALITY adds none to a table macro (psql's
+  // \d asks for it).
+  `CREATE OR REPLACE MACRO ${S}.pg_partition_ancestors(r) AS unnest([CAST(r AS BIGINT)])`,
+  `CREATE OR REPLACE MACRO ${S}.pg_partition_ancestors(r) AS TABLE SELECT CAST(r AS BIGINT) AS relid, CAST(1 AS BIGINT) AS depth`,
   `CREATE OR REPLACE MACRO ${S}.pg_get_viewdef(v) AS
      (SELECT definition FROM ${S}.catalog_relations WHERE oid = v), (v, pretty) AS (SELECT definition FROM ${S}.catalog_relations WHERE oid = v)`,
   `CREATE OR REPLACE MACRO ${S}.pg_get_triggerdef(t) AS NULL::VARCHAR, (t, pretty) AS NULL::VARCHAR`,
@@ -925,7 +962,11 @@ export const CATALOG_SQL: readonly string[] = [
             oid AS relfilenode, 0 AS reltablespace, CAST(ceil(reltuples / 100.0) AS INTEGER) AS relpages,
             CAST(reltuples AS REAL) AS reltuples, 0 AS relallvisible, 0 AS reltoastrelid, relhasindex,
             false AS relisshared, CASE WHEN nspname = '${TEMP_SCHEMA}' THEN 't' ELSE 'p' END AS relpersistence, relkind, CAST(relnatts AS SMALLINT) AS relnatts,
-            CAST(0 AS SMALLINT) AS relchecks, relkind = 'v' AS relhasrules, false AS relhastriggers,
+            CAST(0 AS SMALLINT) AS relchecks, relkind = 'v' AS relhasrules,
+            -- PostgreSQL keeps foreign keys as triggers; psql looks for them only where there are some.
+            relkind = 'r' AND nspname || '.' || relname IN (
+              SELECT nspname || '.' || relname FROM ${S}.catalog_keys WHERE contype = 'f'
+              UNION ALL SELECT ref_nspname || '.' || ref_relname FROM ${S}.catalog_keys WHERE contype = 'f') AS relhastriggers,
             false AS relhassubclass, false AS relrowsecurity, false AS relforcerowsecurity, true AS relispopulated,
             'd' AS relreplident, false AS relispartition, 0 AS relrewrite, 0 AS relfrozenxid, 0 AS relminmxid,
             NULL::VARCHAR[] AS relacl, NULL::VARCHAR[] AS reloptions, NULL::VARCHAR AS relpartbound
@@ -1008,19 +1049,28 @@ export const CATALOG_SQL: readonly string[] = [
             list_transform(indkey, i -> 0) AS indcollation, list_transform(indkey, i -> 1978) AS indclass,
             list_transform(indkey, i -> CAST(0 AS SMALLINT)) AS indoption,
             NULL::VARCHAR AS indexprs, NULL::VARCHAR AS indpred
-       FROM ${S}.catalog_keys`,
+       FROM ${S}.catalog_keys WHERE contype <> 'f'`,
   `CREATE OR REPLACE VIEW ${S}.pg_constraint AS
      SELECT ${S}.stable_oid('k', nspname, keyname) AS oid, keyname AS conname, ${S}.nsp_oid(nspname) AS connamespace,
             contype, false AS condeferrable,
             false AS condeferred, true AS convalidated, ${S}.stable_oid('c', nspname, relname) AS conrelid,
-            0 AS contypid, ${S}.stable_oid('c', nspname, keyname) AS conindid,
-            0 AS conparentid, 0 AS confrelid, ' ' AS confupdtype, ' ' AS confdeltype, ' ' AS confmatchtype,
+            0 AS contypid,
+            CASE WHEN contype <> 'f' THEN ${S}.stable_oid('c', nspname, keyname)
+                 WHEN ref_keyname IS NOT NULL THEN ${S}.stable_oid('c', ref_nspname, ref_keyname) ELSE 0 END AS conindid,
+            0 AS conparentid,
+            CASE WHEN contype = 'f' THEN ${S}.stable_oid('c', ref_nspname, ref_relname) ELSE 0 END AS confrelid,
+            CASE WHEN contype = 'f' THEN 'a' ELSE ' ' END AS confupdtype,
+            CASE WHEN contype = 'f' THEN 'a' ELSE ' ' END AS confdeltype,
+            CASE WHEN contype = 'f' THEN 's' ELSE ' ' END AS confmatchtype,
             true AS conislocal, 0 AS coninhcount, true AS connoinherit, indkey AS conkey,
-            NULL::SMALLINT[] AS confkey, NULL::INTEGER[] AS conpfeqop, NULL::INTEGER[] AS conppeqop,
+            confkey, NULL::INTEGER[] AS conpfeqop, NULL::INTEGER[] AS conppeqop,
             NULL::INTEGER[] AS conffeqop, NULL::SMALLINT[] AS confdelsetcols, NULL::INTEGER[] AS conexclop,
             NULL::VARCHAR AS conbin,
-            CASE contype WHEN 'p' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END
-              || ' (' || array_to_string(colnames, ', ') || ')' AS condef,
+            CASE contype WHEN 'p' THEN 'PRIMARY KEY' WHEN 'u' THEN 'UNIQUE' ELSE 'FOREIGN KEY' END
+              || ' (' || array_to_string(colnames, ', ') || ')'
+              || CASE WHEN contype = 'f' THEN ' REFERENCES '
+                   || CASE WHEN list_contains(${S}.current_schemas(true), ref_nspname) THEN '' ELSE ref_nspname || '.' END
+                   || ref_relname || '(' || array_to_string(ref_colnames, ', ') || ')' ELSE '' END AS condef,
             nspname, relname, colnames
        FROM ${S}.catalog_keys`,
   `CREATE OR REPLACE VIEW ${S}.pg_inherits AS
@@ -1055,7 +1105,8 @@ export const CATALOG_SQL: readonly string[] = [
   `CREATE OR REPLACE VIEW ${S}.pg_range AS
      SELECT 0 AS rngtypid, 0 AS rngsubtype, 0 AS rngmultitypid ${EMPTY}`,
   `CREATE OR REPLACE VIEW ${S}.pg_trigger AS
-     SELECT 0 AS oid, 0 AS tgrelid, ''::VARCHAR AS tgname, false AS tgisinternal, 'O' AS tgenabled ${EMPTY}`,
+     SELECT 0 AS oid, 0 AS tgrelid, 0 AS tgparentid, ''::VARCHAR AS tgname, false AS tgisinternal, 'O' AS tgenabled,
+            0 AS tgconstraint ${EMPTY}`,
   `CREATE OR REPLACE VIEW ${S}.pg_rewrite AS
      SELECT 0 AS oid, ''::VARCHAR AS rulename, 0 AS ev_class ${EMPTY}`,
   `CREATE OR REPLACE VIEW ${S}.pg_depend AS
@@ -1147,25 +1198,31 @@ export const CATALOG_SQL: readonly string[] = [
   `CREATE OR REPLACE VIEW ${S}.information_schema_table_constraints AS
      SELECT '${DATABASE_NAME}' AS constraint_catalog, nspname AS constraint_schema, keyname AS constraint_name,
             '${DATABASE_NAME}' AS table_catalog, nspname AS table_schema, relname AS table_name,
-            CASE contype WHEN 'p' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END AS constraint_type, 'NO' AS is_deferrable,
+            CASE contype WHEN 'p' THEN 'PRIMARY KEY' WHEN 'u' THEN 'UNIQUE' ELSE 'FOREIGN KEY' END AS constraint_type,
+            'NO' AS is_deferrable,
             'NO' AS initially_deferred, 'YES' AS enforced, NULL::VARCHAR AS nulls_distinct
        FROM ${S}.catalog_keys`,
   `CREATE OR REPLACE VIEW ${S}.information_schema_key_column_usage AS
      SELECT '${DATABASE_NAME}' AS constraint_catalog, nspname AS constraint_schema, keyname AS constraint_name,
             '${DATABASE_NAME}' AS table_catalog, nspname AS table_schema, relname AS table_name,
             u.column_name, CAST(u.ordinal_position AS INTEGER) AS ordinal_position,
-            NULL::INTEGER AS position_in_unique_constraint
+            CASE WHEN contype = 'f' THEN CAST(u.ordinal_position AS INTEGER) END AS position_in_unique_constraint
        FROM ${S}.catalog_keys,
             LATERAL (SELECT unnest(colnames) AS column_name, unnest(range(1, len(colnames) + 1)) AS ordinal_position) u`,
+  // A key's own columns; for a foreign key, the referenced table's columns.
   `CREATE OR REPLACE VIEW ${S}.information_schema_constraint_column_usage AS
-     SELECT '${DATABASE_NAME}' AS table_catalog, ''::VARCHAR AS table_schema, ''::VARCHAR AS table_name,
-            ''::VARCHAR AS column_name, '${DATABASE_NAME}' AS constraint_catalog, ''::VARCHAR AS constraint_schema,
-            ''::VARCHAR AS constraint_name ${EMPTY}`,
+     SELECT '${DATABASE_NAME}' AS table_catalog,
+            CASE WHEN contype = 'f' THEN ref_nspname ELSE nspname END AS table_schema,
+            CASE WHEN contype = 'f' THEN ref_relname ELSE relname END AS table_name,
+            unnest(CASE WHEN contype = 'f' THEN ref_colnames ELSE colnames END) AS column_name,
+            '${DATABASE_NAME}' AS constraint_catalog, nspname AS constraint_schema, keyname AS constraint_name
+       FROM ${S}.catalog_keys`,
   `CREATE OR REPLACE VIEW ${S}.information_schema_referential_constraints AS
-     SELECT '${DATABASE_NAME}' AS constraint_catalog, ''::VARCHAR AS constraint_schema, ''::VARCHAR AS constraint_name,
-            '${DATABASE_NAME}' AS unique_constraint_catalog, ''::VARCHAR AS unique_constraint_schema,
-            ''::VARCHAR AS unique_constraint_name, 'NONE' AS match_option, 'NO ACTION' AS update_rule,
-            'NO ACTION' AS delete_rule ${EMPTY}`,
+     SELECT '${DATABASE_NAME}' AS constraint_catalog, f.nspname AS constraint_schema, f.keyname AS constraint_name,
+            '${DATABASE_NAME}' AS unique_constraint_catalog, f.ref_nspname AS unique_constraint_schema,
+            f.ref_keyname AS unique_constraint_name,
+            'NONE' AS match_option, 'NO ACTION' AS update_rule, 'NO ACTION' AS delete_rule
+       FROM ${S}.catalog_keys f WHERE f.contype = 'f'`,
   `CREATE OR REPLACE VIEW ${S}.information_schema_routines AS
      SELECT '${DATABASE_NAME}' AS specific_catalog, ''::VARCHAR AS specific_schema, ''::VARCHAR AS specific_name,
             '${DATABASE_NAME}' AS routine_catalog, ''::VARCHAR AS routine_schema, ''::VARCHAR AS routine_name,

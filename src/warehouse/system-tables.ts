@@ -4,9 +4,12 @@
  *   a superuser sees every row, another user only their own, as on Redshift;
  * - `stl_connection_log`: connections, sign-ins and disconnections on the SQL port (visible
  *   to superusers only, as on Redshift);
- * - `svv_table_info`: one row per non-empty user table, with its size and row count;
+ * - `svv_table_info`: one row per non-empty user table, with its size, row count, distribution
+ *   style and sort key;
  * - `pg_table_def`: the columns of the tables in the session's search_path, with Redshift
- *   types, encodings and NOT NULL.
+ *   types, encodings, DISTKEY, SORTKEY position and NOT NULL.
+ * Distribution, sort keys and encodings are what CREATE / ALTER TABLE declared
+ * (`_sluice.tables`, `_sluice.columns`), or what Redshift assigns when nothing is declared.
  * (`stl_load_errors` and `stl_loaderror_detail` are written by COPY; see catalog.ts.)
  *
  * Statements are recorded in memory and appended to `_sluice.query_log` in batches (DuckDB's
@@ -252,9 +255,14 @@ export function queryLogInsertSql(entries: readonly QueryLogEntry[]): string {
 
 /**
  * Views over the catalog emulation (installed after it): svv_table_info and pg_table_def.
- * Redshift's default encodings when a column has no ENCODE: AZ64 for integers, decimals,
- * dates and timestamps, LZO for character types, RAW (`none`) otherwise.
+ * Redshift's default encodings when a column has no ENCODE: RAW (shown as `none`) for sort
+ * key columns, AZ64 for integers, decimals, dates and timestamps, LZO for character types,
+ * RAW otherwise. pg_table_def.sortkey is the column's 1-based place in a compound sort key;
+ * in an interleaved one the places alternate in sign, starting negative; 0 outside the key.
+ * A table that declared nothing is DISTSTYLE AUTO (`AUTO(EVEN)`), SORTKEY AUTO and ENCODE AUTO.
  * @see https://docs.aws.amazon.com/redshift/latest/dg/c_Compression_encodings.html
+ * @see https://docs.aws.amazon.com/redshift/latest/dg/r_PG_TABLE_DEF.html
+ * @see https://docs.aws.amazon.com/redshift/latest/dg/r_SVV_TABLE_INFO.html
  */
 export const SYSTEM_VIEWS_SQL: readonly string[] = [
   `CREATE OR REPLACE MACRO ${S}.session_is_superuser() AS
@@ -270,12 +278,34 @@ export const SYSTEM_VIEWS_SQL: readonly string[] = [
        OR pgtype LIKE 'numeric%' THEN 'az64'
      WHEN pgtype LIKE 'character%' THEN 'lzo'
      ELSE 'none' END`,
+  // Every user table column with its design, whatever the search_path.
+  `CREATE OR REPLACE VIEW ${S}.table_design AS
+     SELECT a.attrelid, a.nspname, a.relname, a.attnum, a.attname, a.pgtype, a.attnotnull,
+            coalesce(CASE d.encoding WHEN 'raw' THEN 'none' ELSE d.encoding END,
+                     CASE WHEN list_contains(coalesce(t.sortkey, []), a.attname) THEN 'none'
+                          ELSE ${S}.default_encoding(a.pgtype) END) AS encoding,
+            coalesce(t.distkey = a.attname, false) AS distkey,
+            CAST(coalesce(CASE WHEN t.sortkey_kind = 'interleaved' AND list_position(t.sortkey, a.attname) % 2 = 1
+                               THEN -list_position(t.sortkey, a.attname)
+                               ELSE list_position(t.sortkey, a.attname) END, 0) AS INTEGER) AS sortkey
+       FROM ${S}.catalog_attributes a
+       LEFT JOIN ${S}.tables t ON t.schema_name = a.nspname AND t.table_name = a.relname
+       LEFT JOIN ${S}.columns d ON d.schema_name = a.nspname AND d.table_name = a.relname AND d.column_name = a.attname
+      WHERE a.relkind = 'r' AND a.nspname NOT IN ('pg_catalog', 'information_schema')`,
   `CREATE OR REPLACE VIEW ${S}.svv_table_info AS
      SELECT 'dev' AS database, r.nspname AS schema, r.oid AS table_id, r.relname AS "table",
-            'Y' AS encoded, 'AUTO(EVEN)' AS diststyle, NULL::VARCHAR AS sortkey1,
+            CASE WHEN coalesce(t.encode_auto, true) THEN 'Y, AUTO(ENCODE)'
+                 WHEN EXISTS (SELECT 1 FROM ${S}.table_design e WHERE e.attrelid = r.oid AND e.encoding <> 'none') THEN 'Y'
+                 ELSE 'N' END AS encoded,
+            CASE t.diststyle WHEN 'key' THEN 'KEY(' || t.distkey || ')' WHEN 'even' THEN 'EVEN' WHEN 'all' THEN 'ALL'
+                 ELSE 'AUTO(EVEN)' END AS diststyle,
+            CASE WHEN t.sortkey_kind IN ('compound', 'interleaved') THEN t.sortkey[1]
+                 WHEN t.sortkey_kind = 'none' THEN NULL ELSE 'AUTO(SORTKEY)' END AS sortkey1,
             CAST(coalesce((SELECT max(CASE WHEN pgtype LIKE 'character%(%' THEN CAST(regexp_extract(pgtype, '\\((\\d+)\\)', 1) AS INTEGER) END)
                       FROM ${S}.catalog_attributes a WHERE a.attrelid = r.oid), 0) AS INTEGER) AS max_varchar,
-            NULL::VARCHAR AS sortkey1_enc, 0 AS sortkey_num,
+            CASE WHEN t.sortkey_kind IN ('compound', 'interleaved')
+                 THEN (SELECT e.encoding FROM ${S}.table_design e WHERE e.attrelid = r.oid AND e.attname = t.sortkey[1]) END AS sortkey1_enc,
+            CAST(CASE WHEN t.sortkey_kind IN ('compound', 'interleaved') THEN len(t.sortkey) ELSE 0 END AS INTEGER) AS sortkey_num,
             CAST(greatest(1, ceil(r.reltuples * r.relnatts * 8 / 1048576.0)) AS BIGINT) AS size,
             CAST(0 AS DECIMAL(10,4)) AS pct_used, CAST(0 AS BIGINT) AS empty,
             CAST(0 AS DECIMAL(5,2)) AS unsorted, CAST(0 AS DECIMAL(5,2)) AS stats_off,
@@ -284,11 +314,12 @@ export const SYSTEM_VIEWS_SQL: readonly string[] = [
             NULL::VARCHAR AS risk_event, NULL::DECIMAL(12,2) AS vacuum_sort_benefit,
             NULL::TIMESTAMP AS create_time
        FROM ${S}.catalog_relations r
+       LEFT JOIN ${S}.tables t ON t.schema_name = r.nspname AND t.table_name = r.relname
       WHERE r.relkind = 'r' AND r.nspname NOT IN ('pg_catalog', 'information_schema') AND r.reltuples > 0`,
   `CREATE OR REPLACE VIEW ${S}.pg_table_def AS
-     SELECT a.nspname AS schemaname, a.relname AS tablename, a.attname AS "column", a.pgtype AS type,
-            ${S}.default_encoding(a.pgtype) AS encoding, false AS distkey, 0 AS sortkey, a.attnotnull AS notnull
-       FROM ${S}.catalog_attributes a
-      WHERE a.relkind = 'r' AND list_contains(${S}.current_schemas(true), a.nspname)
-        AND a.nspname NOT IN ('pg_catalog', 'information_schema')`,
+     SELECT nspname AS schemaname, relname AS tablename, attname AS "column", pgtype AS type,
+            encoding, distkey, sortkey, attnotnull AS notnull
+       FROM ${S}.table_design
+      WHERE list_contains(${S}.current_schemas(true), nspname)
+      ORDER BY nspname, relname, attnum`,
 ];
