@@ -26,6 +26,14 @@ export const configFileSchema = z
       .optional(),
     accessKeys: z.array(accessKey).optional(),
     tls: z.object({ certFile: z.string(), keyFile: z.string() }).optional(),
+    /** The SQL port: sign-in method (md5 and cleartext only for old clients) and whether TLS is required. */
+    sql: z
+      .object({
+        auth: z.enum(['scram-sha-256', 'md5', 'password']).optional(),
+        requireTls: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
     metricsToken: z.string().min(16).optional(),
     warehouse: z
       .object({
@@ -42,6 +50,8 @@ export const configFileSchema = z
       })
       .strict()
       .optional(),
+    /** The S3 API: days after which an unfinished multipart upload is removed (default 7). */
+    s3: z.object({ multipartUploadExpiryDays: z.number().positive().optional() }).strict().optional(),
     /** The lake on an S3 endpoint instead of the local directory. */
     lake: z
       .object({
@@ -72,9 +82,13 @@ export interface ServerSettings {
   readonly accountId: string;
   readonly accessKeys: readonly { accessKeyId: string; secretAccessKey: string }[];
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
+  /** SQL port sign-in: method and whether TLS is required (needs `tls`). */
+  readonly sql: { readonly auth: 'scram-sha-256' | 'md5' | 'password'; readonly requireTls: boolean };
   readonly metricsToken?: string;
   readonly warehouse: { memoryLimit?: string; threads?: number; statementTimeoutMs?: number };
   readonly log: { maxBytes?: number; maxPendingBytes?: number };
+  /** The S3 API: age at which an unfinished multipart upload is removed. */
+  readonly s3: { multipartExpiryMs?: number };
   readonly deliveryStreams: readonly CreateDeliveryStreamInput[];
   /** The S3-backed lake, when configured; otherwise the local directory under the data directory. */
   readonly lake?: NonNullable<ConfigFile['lake']>;
@@ -177,6 +191,7 @@ export async function resolveSettings(
     accountId: file.accountId ?? '000000000000',
     accessKeys: envKeys.length > 0 ? envKeys : (file.accessKeys ?? []),
     ...(tls ? { tls } : {}),
+    sql: { auth: file.sql?.auth ?? 'scram-sha-256', requireTls: file.sql?.requireTls ?? false },
     ...(env.SLUICE_METRICS_TOKEN || file.metricsToken
       ? { metricsToken: env.SLUICE_METRICS_TOKEN ?? file.metricsToken }
       : {}),
@@ -186,6 +201,9 @@ export async function resolveSettings(
       ...(statementTimeout !== undefined ? { statementTimeoutMs: statementTimeout * 1000 } : {}),
     },
     log: { ...file.log },
+    s3: file.s3?.multipartUploadExpiryDays
+      ? { multipartExpiryMs: file.s3.multipartUploadExpiryDays * 24 * 60 * 60 * 1000 }
+      : {},
     deliveryStreams: (file.deliveryStreams ?? []) as unknown as CreateDeliveryStreamInput[],
     ...(file.lake ? { lake: file.lake } : {}),
     user: env.SLUICE_USER ?? 'awsuser',

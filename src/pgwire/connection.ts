@@ -7,9 +7,15 @@
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import type { QueryResult, StdioCopy, Warehouse, WarehouseSession } from '../warehouse/index.ts';
+import type {
+  CopyInProgress,
+  QueryResult,
+  StdioCopy,
+  Warehouse,
+  WarehouseSession,
+} from '../warehouse/index.ts';
 import { parseStdioCopy, SqlError, splitStatements, type ScriptStatement } from '../warehouse/index.ts';
-import { decodeCopyData, encodeCopyRow } from './copy.ts';
+import { CopyDecoder, encodeCopyRow } from './copy.ts';
 import type { Logger } from '../util/logger.ts';
 import {
   BodyReader,
@@ -32,12 +38,12 @@ export const DATABASE = 'dev';
 /** Flush DataRows to the socket once this many bytes are waiting. */
 const FLUSH_BYTES = 256 * 1024;
 
+/** Stop reading the socket while this many received bytes wait to be handled. */
+const MAX_UNREAD_BYTES = 8 * 1024 * 1024;
+
 /** Statements that manage the transaction themselves. */
 const TRANSACTION_CONTROL =
   /^(?:begin|start|commit|end|rollback|abort|savepoint|release|prepare\s+transaction)\b/i;
-
-/** The most COPY FROM STDIN data one statement may send (it is decoded in memory). */
-const MAX_COPY_IN_BYTES = 1024 * 1024 * 1024;
 
 /** Sign-in methods of the SQL port. */
 export type AuthMethod = 'scram-sha-256' | 'md5' | 'password';
@@ -106,10 +112,8 @@ type AuthState =
 
 /** A COPY FROM STDIN waiting for its data, and the rest of the query string after it. */
 interface CopyInState {
-  readonly copy: StdioCopy;
-  readonly columns: readonly string[];
-  readonly chunks: Buffer[];
-  size: number;
+  readonly load: CopyInProgress;
+  readonly decoder: CopyDecoder;
   readonly statements: readonly ScriptStatement[];
   readonly next: number;
 }
@@ -154,6 +158,8 @@ export class Connection {
 
   private readonly onData = (chunk: Buffer): void => {
     this.framer.push(chunk);
+    // A client sending faster than its messages are handled (a big COPY) waits in TCP.
+    if (this.framer.pending > MAX_UNREAD_BYTES) this.socket.pause();
     void this.pump();
   };
 
@@ -220,13 +226,20 @@ export class Connection {
     if (this.pumping) return;
     this.pumping = true;
     try {
+      let message = this.framer.next();
       for (;;) {
         if (this.closed) return;
-        const message = this.framer.next();
-        if (!message) break;
+        if (!message) {
+          if (this.socket.isPaused()) this.socket.resume();
+          await this.flush();
+          // Messages that arrived while the answer was being flushed.
+          message = this.framer.next();
+          if (!message) break;
+          continue;
+        }
         await this.handle(message);
+        message = this.framer.next();
       }
-      await this.flush();
     } catch (error) {
       if (error instanceof ProtocolViolation) await this.fatal('08P01', error.message);
       else {
@@ -576,9 +589,10 @@ export class Connection {
       try {
         const copy = parseStdioCopy(st.text);
         if (copy?.direction === 'in') {
-          const columns = await session.prepareCopyIn(copy);
-          this.copyIn = { copy, columns, chunks: [], size: 0, statements, next: i + 1 };
-          this.writer.copyResponse('G', columns.length);
+          const load = await session.copyIn(copy);
+          const decoder = new CopyDecoder(copy, load.columns, copy.table?.name ?? '');
+          this.copyIn = { load, decoder, statements, next: i + 1 };
+          this.writer.copyResponse('G', load.columns.length);
           return;
         }
         if (copy) await this.copyOut(session, copy);
@@ -596,54 +610,42 @@ export class Connection {
    * @see https://www.postgresql.org/docs/15/protocol-flow.html#PROTOCOL-COPY
    */
   private async copyInMessage(state: CopyInState, message: FrontendMessage): Promise<void> {
-    switch (message.type) {
-      case 'd':
-        state.size += message.body.length;
-        if (state.size <= MAX_COPY_IN_BYTES) state.chunks.push(Buffer.from(message.body));
-        return;
-      case 'H':
-      case 'S':
-        // Flush and Sync mean nothing during COPY FROM STDIN.
-        return;
-      case 'c':
-        break;
-      case 'X':
-        this.copyIn = undefined;
-        this.socket.end();
-        return this.shutdown();
-      case 'f':
-        this.copyIn = undefined;
-        this.sendError(
-          new ClientError(`COPY from stdin failed: ${new BodyReader(message.body).cstring()}`, '57014'),
-        );
-        this.writer.readyForQuery(this.status());
-        return;
-      default:
-        this.copyIn = undefined;
-        this.sendError(
-          new ClientError(
+    try {
+      switch (message.type) {
+        case 'd':
+          state.decoder.push(message.body);
+          // Rows are staged in batches as they come, so memory stays bounded.
+          if (state.decoder.ready) await state.load.append(() => state.decoder.take(false));
+          return;
+        case 'H':
+        case 'S':
+          // Flush and Sync mean nothing during COPY FROM STDIN.
+          return;
+        case 'c': {
+          this.copyIn = undefined;
+          await state.load.append(() => state.decoder.take(true));
+          const result = await state.load.finish();
+          this.writer.commandComplete(commandTag(result, 0));
+          break;
+        }
+        case 'X':
+          this.copyIn = undefined;
+          await state.load.abort();
+          this.socket.end();
+          return await this.shutdown();
+        case 'f':
+          throw new ClientError(`COPY from stdin failed: ${new BodyReader(message.body).cstring()}`, '57014');
+        default:
+          throw new ClientError(
             `unexpected message type 0x${message.type.charCodeAt(0).toString(16)} during COPY from stdin`,
             '08P01',
-          ),
-        );
-        this.writer.readyForQuery(this.status());
-        return;
-    }
-    this.copyIn = undefined;
-    const session = this.session as WarehouseSession;
-    const table = state.copy.table?.name ?? '';
-    try {
-      if (state.size > MAX_COPY_IN_BYTES)
-        throw new ClientError(
-          `COPY FROM STDIN data over ${MAX_COPY_IN_BYTES} bytes: split it into several COPY statements`,
-          '54000',
-        );
-      const data = Buffer.concat(state.chunks).toString('utf8');
-      const result = await session.copyIn(state.copy, () =>
-        decodeCopyData(data, state.copy, state.columns, table),
-      );
-      this.writer.commandComplete(commandTag(result, 0));
+          );
+      }
     } catch (error) {
+      // The error ends the COPY at once; CopyData, CopyDone and CopyFail still on their way
+      // are dropped (handle() ignores them outside COPY), as PostgreSQL does.
+      this.copyIn = undefined;
+      await state.load.abort();
       this.sendError(error);
       this.writer.readyForQuery(this.status());
       return;
@@ -653,7 +655,21 @@ export class Connection {
 
   /** COPY ... TO STDOUT: CopyOutResponse, one CopyData per row, CopyDone. */
   private async copyOut(session: WarehouseSession, copy: StdioCopy): Promise<void> {
-    const [result] = await session.execute(copy.query ?? '');
+    let result: QueryResult | undefined;
+    try {
+      [result] = await session.execute(copy.query ?? '');
+    } catch (error) {
+      // Positions point into the statement: into its (query), or nowhere for `COPY t TO STDOUT`.
+      if (error instanceof SqlError && error.options.position !== undefined) {
+        const { position, ...options } = error.options;
+        throw new SqlError(
+          error.message,
+          error.sqlstate,
+          copy.queryOffset === undefined ? options : { ...options, position: position + copy.queryOffset },
+        );
+      }
+      throw error;
+    }
     if (!result) throw new ClientError('COPY TO STDOUT needs a query that returns rows', '42601');
     this.writer.copyResponse('H', result.columns.length);
     if (copy.header > 0)
@@ -751,6 +767,11 @@ export class Connection {
     if (parts.length > 1)
       throw new ClientError('cannot insert multiple commands into a prepared statement', '42601');
     const sql = parts[0]?.text ?? '';
+    if (parseStdioCopy(sql))
+      throw new ClientError(
+        'COPY FROM STDIN and COPY TO STDOUT run in the simple query protocol only: send them as a Query message',
+        '0A000',
+      );
     const used = paramCount(sql);
     while (types.length < used) types.push(0);
     this.statements.set(name, { sql, paramTypes: types });

@@ -17,7 +17,8 @@
  * - Simple query: every statement's result is sent in order; the first error is sent as an
  *   ErrorResponse and the rest of the string is skipped. Several statements without their
  *   own BEGIN / COMMIT run in one implicit transaction, so an error rolls back the ones
- *   before it, as in PostgreSQL. `COPY ... FROM STDIN` and
+ *   before it, as in PostgreSQL (a string holding a COPY with client data runs each
+ *   statement in its own transaction). `COPY ... FROM STDIN` and
  *   `COPY ... TO STDOUT` move their data in CopyData messages (text and CSV formats); a COPY
  *   FROM STDIN loads all of its rows or none.
  * - Extended query: text parameters are substituted into the SQL as quoted literals (never

@@ -19,7 +19,7 @@ import type { Warehouse } from '../warehouse/index.ts';
 import { openTestWarehouse } from '../warehouse/test-support.ts';
 import { createPgServer, type AuthMethod, type PgServer } from './index.ts';
 import { SignInFailures } from './server.ts';
-import { dataRow, rowDescription, TestPgClient } from './test-client.ts';
+import { dataRow, errorFields, rowDescription, TestPgClient } from './test-client.ts';
 
 const PASSWORD = 'secret';
 
@@ -169,14 +169,22 @@ describe('queries', () => {
     port = await serve();
   });
 
-  test('DROP TABLE IF EXISTS on a missing table sends a NOTICE', async () => {
+  test('DROP TABLE / VIEW / SCHEMA IF EXISTS on a missing object sends a NOTICE', async () => {
     const c = client(port);
     const notices: string[] = [];
     c.on('notice', (n) => notices.push(n.message ?? ''));
     await c.connect();
     await c.query('DROP TABLE IF EXISTS no_such_table');
+    await c.query('DROP VIEW IF EXISTS no_such_view');
+    await c.query('DROP SCHEMA IF EXISTS no_such_schema');
+    await c.query('CREATE VIEW v_exists AS SELECT 1 AS one');
+    await c.query('DROP VIEW IF EXISTS v_exists');
     await c.end();
-    assert.deepEqual(notices, ['table "no_such_table" does not exist, skipping']);
+    assert.deepEqual(notices, [
+      'table "no_such_table" does not exist, skipping',
+      'view "no_such_view" does not exist, skipping',
+      'schema "no_such_schema" does not exist, skipping',
+    ]);
   });
 
   test('a read-only user gets 42501 on writes over the wire', async () => {
@@ -250,6 +258,36 @@ describe('COPY', () => {
       return true;
     });
     assert.deepEqual((await c.query('SELECT count(*)::int AS n FROM readings')).rows, [{ n: 0 }]);
+  });
+
+  test('a large COPY is staged in batches; a bad row near the end still loads nothing', async () => {
+    await c.query('TRUNCATE readings');
+    const rows = 300_000;
+    function* lines(bad: number | undefined): Generator<string> {
+      let chunk = '';
+      for (let i = 1; i <= rows; i++) {
+        chunk += `${i},guid-${i.toString().padStart(12, '0')},${i === bad ? 'warm' : (i % 100) + 0.5}\n`;
+        if (chunk.length > 60_000) {
+          yield chunk;
+          chunk = '';
+        }
+      }
+      yield chunk;
+    }
+    const failing = c.query(copyFrom('COPY readings (id, guid, temp) FROM STDIN CSV'));
+    await assert.rejects(pipeline(Readable.from(lines(rows - 5)), failing), (e: pg.DatabaseError) => {
+      assert.equal(e.code, '22P02');
+      assert.equal(e.where, `COPY readings, line ${rows - 5}, column temp: "warm"`);
+      return true;
+    });
+    assert.deepEqual((await c.query('SELECT count(*)::int AS n FROM readings')).rows, [{ n: 0 }]);
+    const loading = c.query(copyFrom('COPY readings (id, guid, temp) FROM STDIN CSV'));
+    await pipeline(Readable.from(lines(undefined)), loading);
+    assert.equal(loading.rowCount, rows);
+    const r = await c.query(
+      'SELECT count(*)::int AS n, max(id) AS top, sum(temp)::varchar AS total FROM readings',
+    );
+    assert.deepEqual(r.rows, [{ n: rows, top: rows, total: `${rows * 50}.00` }]);
   });
 
   test('a row with too many fields fails with 22P04', async () => {
@@ -366,5 +404,97 @@ describe('failed sign-ins', () => {
     await c.connect();
     assert.deepEqual((await c.query('SELECT 1 AS one')).rows, [{ one: 1 }]);
     await c.end();
+  });
+});
+
+describe('COPY message flow', () => {
+  const cstr = (s: string): Buffer => Buffer.from(`${s}\0`);
+  const kinds = (ms: readonly { type: string }[]): string => ms.map((m) => m.type).join('');
+  const code = (m: { body: Buffer }): string | undefined =>
+    m.body
+      .toString()
+      .split('\0')
+      .find((f) => f.startsWith('C'))
+      ?.slice(1);
+
+  test('CopyInResponse, then the rest of the query string runs after CopyDone', async () => {
+    const port = await serve();
+    const c = await TestPgClient.connect(port, 'awsuser', PASSWORD);
+    try {
+      await c.query('TRUNCATE readings');
+      c.send('Q', cstr('COPY readings (id, guid) FROM STDIN; SELECT count(*) FROM readings'));
+      const g = await c.read();
+      assert.equal(g.type, 'G');
+      // Text format, two columns, each text.
+      assert.equal(g.body.toString('hex'), '00000200000000');
+      c.send('d', Buffer.from('1\ta\n2\t'));
+      c.send('d', Buffer.from('b\n'));
+      c.send('c');
+      const ms = await c.untilReady();
+      assert.equal(kinds(ms), 'CTDCZ');
+      assert.equal(ms[0]?.body.toString(), 'COPY 2\0');
+      assert.equal(dataRow(ms[2] as never)[0]?.toString(), '2');
+    } finally {
+      c.close();
+    }
+  });
+
+  test('CopyFail ends the COPY with 57014 and loads nothing; a stray message ends it with 08P01', async () => {
+    const port = await serve();
+    const c = await TestPgClient.connect(port, 'awsuser', PASSWORD);
+    try {
+      await c.query('TRUNCATE readings');
+      c.send('Q', cstr('COPY readings (id) FROM STDIN'));
+      assert.equal((await c.read()).type, 'G');
+      c.send('d', Buffer.from('1\n'));
+      c.send('f', cstr('client gave up'));
+      let ms = await c.untilReady();
+      assert.equal(kinds(ms), 'EZ');
+      assert.equal(code(ms[0] as never), '57014');
+      assert.match(ms[0]?.body.toString() ?? '', /COPY from stdin failed: client gave up/);
+      c.send('Q', cstr('COPY readings (id) FROM STDIN'));
+      assert.equal((await c.read()).type, 'G');
+      c.send('Q', cstr('SELECT 1'));
+      ms = await c.untilReady();
+      assert.equal(kinds(ms), 'EZ');
+      assert.equal(code(ms[0] as never), '08P01');
+      ms = await c.query('SELECT count(*) FROM readings');
+      assert.equal(kinds(ms), 'TDCZ');
+      assert.equal(dataRow(ms[1] as never)[0]?.toString(), '0');
+    } finally {
+      c.close();
+    }
+  });
+
+  test('an error in COPY (query) TO STDOUT points into the query', async () => {
+    const port = await serve();
+    const c = await TestPgClient.connect(port, 'awsuser', PASSWORD);
+    try {
+      const sql = 'SELECT 1; COPY ( SELECT nosuch FROM readings) TO STDOUT';
+      const ms = await c.query(sql);
+      assert.equal(kinds(ms), 'TDCEZ');
+      const fields = errorFields(ms[3] as never);
+      assert.equal(fields.get('C'), '42703');
+      assert.equal(Number(fields.get('P')), sql.indexOf('nosuch') + 1);
+    } finally {
+      c.close();
+    }
+  });
+
+  test('COPY TO STDOUT sends CopyOutResponse, one CopyData per row and CopyDone', async () => {
+    const port = await serve();
+    const c = await TestPgClient.connect(port, 'awsuser', PASSWORD);
+    try {
+      const ms = await c.query(
+        "COPY (SELECT 1 AS a, 'x\ty' AS b UNION ALL SELECT 2, NULL ORDER BY a) TO STDOUT",
+      );
+      assert.equal(kinds(ms), 'HddcCZ');
+      assert.equal(ms[0]?.body.toString('hex'), '00000200000000');
+      assert.equal(ms[1]?.body.toString(), '1\tx\\ty\n');
+      assert.equal(ms[2]?.body.toString(), '2\t\\N\n');
+      assert.equal(ms[4]?.body.toString(), 'COPY 2\0');
+    } finally {
+      c.close();
+    }
   });
 });

@@ -93,6 +93,11 @@ export const BOOTSTRAP_SQL: readonly string[] = [
      schema_name VARCHAR NOT NULL, object_name VARCHAR NOT NULL, privilege VARCHAR NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS ${META_SCHEMA}.groups (groname VARCHAR NOT NULL PRIMARY KEY, grosysid INTEGER NOT NULL)`,
   `CREATE TABLE IF NOT EXISTS ${META_SCHEMA}.group_members (groname VARCHAR NOT NULL, usename VARCHAR NOT NULL)`,
+  // Schema public starts usable and writable by everyone, as in Redshift; REVOKE can take that back.
+  `INSERT INTO ${META_SCHEMA}.privileges SELECT 'public', 'schema', 'public', '', p FROM (VALUES ('usage'), ('create')) v(p)
+     WHERE NOT EXISTS (SELECT 1 FROM ${META_SCHEMA}.meta WHERE key = 'public_schema_grants')`,
+  `INSERT INTO ${META_SCHEMA}.meta SELECT 'public_schema_grants', 'granted'
+     WHERE NOT EXISTS (SELECT 1 FROM ${META_SCHEMA}.meta WHERE key = 'public_schema_grants')`,
   `CREATE TABLE IF NOT EXISTS ${META_SCHEMA}.load_ledger (stream VARCHAR NOT NULL, destination_id VARCHAR NOT NULL,
      first_offset BIGINT NOT NULL, last_offset BIGINT NOT NULL, manifest VARCHAR, rows_loaded BIGINT NOT NULL,
      rows_rejected BIGINT NOT NULL, loaded_at TIMESTAMP NOT NULL, PRIMARY KEY (stream, destination_id, first_offset))`,

@@ -110,6 +110,7 @@ import {
   findUser,
   insertUser,
   removeFromGroup,
+  renameUser,
   updateUser,
   upsertUser,
   type UserDb,
@@ -121,6 +122,8 @@ import {
   createdRelation,
   dmlTarget,
   loadGrants,
+  baseTablesOf,
+  identifierNames,
   ownedTarget,
   parseRelationName,
   permissionDenied,
@@ -954,18 +957,52 @@ class DuckDbSession implements WarehouseSession {
     return undefined;
   }
 
-  /** The relations a DuckDB query reads (those that exist). */
+  /**
+   * The relations a DuckDB query reads (those that exist): the names DuckDB's parser reports
+   * (getTableNames, which sees table functions such as query_table) together with every
+   * base table in the parsed query (json_serialize_sql, which sees JOIN ... USING).
+   */
   private async relationsOf(sql: string, st: ScriptStatement) {
-    let names: readonly string[];
+    const names: { schema?: string; name: string }[] = [];
     try {
-      names = this.conn.getTableNames(sql, true);
+      for (const n of this.conn.getTableNames(sql, true)) {
+        const parsed = parseRelationName(n);
+        if (parsed) names.push(parsed);
+      }
     } catch {
-      return [];
+      // The JSON form below still names the tables, or DuckDB refuses the query itself.
+    }
+    try {
+      const [row] = await this.query(st)('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
+      names.push(...baseTablesOf(JSON.parse(String(row?.[0])) as unknown));
+    } catch {
+      // Not a SELECT DuckDB can serialize: the names above are all there is.
     }
     const out: { schema: string; name: string; temp: boolean }[] = [];
+    const seen = new Set<string>();
     for (const n of names) {
-      const parsed = parseRelationName(n);
-      const hit = parsed ? await this.resolveRelation(parsed, st) : undefined;
+      const key = `${n.schema ?? ''}.${n.name}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const hit = await this.resolveRelation(n, st);
+      if (hit) out.push(hit);
+    }
+    return out;
+  }
+
+  /**
+   * Every existing relation a statement's text names, read loosely: each identifier (or
+   * dotted pair) that is the name of a table or view counts. For UPDATE and DELETE, whose
+   * subqueries and FROM / USING lists DuckDB's parser does not report.
+   */
+  private async relationsNamedIn(sql: string, st: ScriptStatement) {
+    const out: { schema: string; name: string; temp: boolean }[] = [];
+    const seen = new Set<string>();
+    for (const n of identifierNames(sql)) {
+      const key = `${n.schema ?? ''}.${n.name}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const hit = await this.resolveRelation(n, st);
       if (hit) out.push(hit);
     }
     return out;
@@ -989,7 +1026,12 @@ class DuckDbSession implements WarehouseSession {
         return;
       case 'user':
         // Users may change their own password, as in Redshift.
-        if (plan.command === 'ALTER USER' && plan.name === this.record.name && plan.superuser === undefined)
+        if (
+          plan.command === 'ALTER USER' &&
+          plan.name === this.record.name &&
+          plan.superuser === undefined &&
+          plan.renameTo === undefined
+        )
           return;
         if ((plan.command === 'GRANT' || plan.command === 'REVOKE') && plan.target.kind === 'table') {
           for (const t of plan.target.tables) use(await this.resolveRelation(t, st), 'owner');
@@ -1030,10 +1072,11 @@ class DuckDbSession implements WarehouseSession {
     }
     if (command === 'INSERT' || command === 'UPDATE' || command === 'DELETE') {
       const targetName = dmlTarget(plan.sql);
-      use(
-        targetName ? await this.resolveRelation(targetName, st) : undefined,
-        command.toLowerCase() as RelationUse['need'],
-      );
+      const target = targetName ? await this.resolveRelation(targetName, st) : undefined;
+      use(target, command.toLowerCase() as RelationUse['need']);
+      // Whatever else an INSERT, UPDATE or DELETE names, it reads.
+      for (const rel of await this.relationsNamedIn(plan.sql, st))
+        if (!target || rel.schema !== target.schema || rel.name !== target.name) use(rel, 'select');
       // The rows an INSERT ... SELECT reads need SELECT.
       const select = /\b(?:select|with)\b/i.exec(plan.sql);
       if (command === 'INSERT' && select)
@@ -1098,6 +1141,14 @@ class DuckDbSession implements WarehouseSession {
       switch (plan.command) {
         case 'CREATE USER':
         case 'ALTER USER': {
+          if (plan.renameTo !== undefined) {
+            if (plan.name === this.record.name)
+              throw new SqlError('session user cannot be renamed', PRIVILEGE_SQLSTATE.featureNotSupported);
+            if (!(await renameUser(db, plan.name, plan.renameTo)))
+              throw new SqlError(`user "${plan.name}" does not exist`, PRIVILEGE_SQLSTATE.undefinedObject);
+            this.notices.push('MD5 password cleared because of user rename');
+            return plan.command;
+          }
           if (plan.command === 'CREATE USER') {
             const ok = await insertUser(
               db,

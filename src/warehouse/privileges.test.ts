@@ -178,6 +178,43 @@ describe('user statements', () => {
     await sam.close();
   });
 
+  test('REVOKE CREATE ON SCHEMA public FROM PUBLIC stops users creating tables there', async () => {
+    await admin.execute("CREATE USER lockedout PASSWORD 'Locked1pass'");
+    const u = await warehouse.openSession('lockedout');
+    try {
+      await u.execute('CREATE TABLE before_revoke (id INT); DROP TABLE before_revoke');
+      await admin.execute('REVOKE CREATE ON SCHEMA public FROM PUBLIC');
+      await assert.rejects(u.execute('CREATE TABLE after_revoke (id INT)'), denied(/schema public/));
+      await u.execute('CREATE TEMP TABLE scratch (id INT)');
+      await admin.execute('GRANT CREATE ON SCHEMA public TO PUBLIC');
+      await u.execute('CREATE TABLE after_grant (id INT)');
+    } finally {
+      await u.close();
+    }
+  });
+
+  test('ALTER USER RENAME TO keeps the password (SCRAM), grants and ownership under the new name', async () => {
+    await admin.execute(`
+      CREATE USER oldname PASSWORD 'Rename1pass';
+      CREATE TABLE renamed_t (id INT);
+      GRANT SELECT ON renamed_t TO oldname;
+    `);
+    const [r] = await admin.execute('ALTER USER oldname RENAME TO newname');
+    assert.deepEqual(r?.notices, ['MD5 password cleared because of user rename']);
+    assert.equal(await warehouse.getPasswordSecrets('oldname'), undefined);
+    const secrets = await warehouse.getPasswordSecrets('newname');
+    assert.ok(secrets?.scram);
+    assert.equal(secrets.md5, undefined);
+    assert.equal(await warehouse.authenticate('newname', 'Rename1pass'), true);
+    const s = await warehouse.openSession('newname');
+    try {
+      await s.execute('SELECT * FROM renamed_t');
+      await assert.rejects(s.execute('ALTER USER newname RENAME TO other'), denied(/superuser/));
+    } finally {
+      await s.close();
+    }
+  });
+
   test('a user who owns a table cannot be dropped until the table is', async () => {
     await admin.execute("CREATE USER owner1 PASSWORD 'Owner1pass'");
     const o = await warehouse.openSession('owner1');
@@ -190,5 +227,53 @@ describe('user statements', () => {
     });
     await admin.execute('DROP TABLE owned; DROP USER owner1');
     assert.equal(await warehouse.getPasswordSecrets('owner1'), undefined);
+  });
+});
+
+describe('what a statement reads', () => {
+  let warehouse: Warehouse;
+  let admin: WarehouseSession;
+  let reader: WarehouseSession;
+  let cleanup: () => Promise<void>;
+  before(async () => {
+    ({ warehouse, cleanup } = await openTestWarehouse());
+    admin = await warehouse.openSession('awsuser');
+    await admin.execute(`
+      CREATE SCHEMA s;
+      CREATE TABLE s.open (id INTEGER, v INTEGER);
+      CREATE TABLE s.secret (id INTEGER, pin VARCHAR(4));
+      INSERT INTO s.open VALUES (1, 0); INSERT INTO s.secret VALUES (1, '1234');
+      CREATE USER peeker PASSWORD 'Peeker1pass';
+      GRANT USAGE ON SCHEMA s TO peeker;
+      GRANT SELECT, INSERT, UPDATE, DELETE ON s.open TO peeker;
+    `);
+    reader = await warehouse.openSession('peeker');
+  });
+  after(async () => {
+    await reader.close();
+    await cleanup();
+  });
+
+  for (const sql of [
+    'SELECT * FROM s.open JOIN s.secret USING (id)',
+    'SELECT * FROM s.open WHERE id IN (SELECT id FROM s.secret)',
+    'WITH x AS (SELECT * FROM s.secret) SELECT * FROM x',
+    'SELECT (SELECT max(pin) FROM s.secret)',
+    "SELECT * FROM query_table('s.secret')",
+    'SELECT * FROM s.open, LATERAL (SELECT pin FROM s.secret WHERE secret.id = open.id) l',
+    'UPDATE s.open SET v = (SELECT count(*) FROM s.secret)',
+    'DELETE FROM s.open WHERE id IN (SELECT id FROM s.secret)',
+    'UPDATE s.open SET v = 1 FROM s.secret WHERE s.secret.id = s.open.id',
+    'INSERT INTO s.open VALUES ((SELECT 1 FROM s.secret), 2)',
+  ])
+    test(`reading the secret table through: ${sql}`, async () => {
+      await assert.rejects(reader.execute(sql), denied(/relation secret/));
+    });
+
+  test('the granted table alone is readable and writable', async () => {
+    await reader.execute('SELECT * FROM s.open JOIN s.open o2 USING (id)');
+    await reader.execute('UPDATE s.open SET v = v + 1 WHERE id = 1');
+    await reader.execute('DELETE FROM s.open WHERE id = 99');
+    await reader.execute('INSERT INTO s.open (id, v) SELECT id + 10, v FROM s.open');
   });
 });

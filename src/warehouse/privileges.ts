@@ -6,12 +6,11 @@
  *
  * RULES (PostgreSQL's, as Redshift applies them)
  * - A superuser may do anything. CREATEUSER makes a superuser, as in Redshift.
- * - Using a relation in a schema other than `public` needs USAGE on the schema
- *   (`permission denied for schema s`, 42501).
+ * - Using a relation in a schema needs USAGE on the schema (`permission denied for schema
+ *   s`, 42501). Schema `public` grants USAGE and CREATE to PUBLIC until revoked.
  * - Reading a table or view needs SELECT on it; INSERT, UPDATE, DELETE and COPY need that
  *   privilege on the target (`permission denied for relation t`, 42501).
- * - Creating a table or view needs CREATE on its schema (`public` grants it to everyone, as
- *   Redshift does); its creator owns it. Dropping, truncating, altering and commenting need
+ * - Creating a table or view needs CREATE on its schema; its creator owns it. Dropping, truncating, altering and commenting need
  *   ownership; CREATE SCHEMA and user management need a superuser; GRANT needs a superuser or
  *   the owner of every table named.
  * - GRANT ... ON ALL TABLES IN SCHEMA s covers the tables that exist when it runs.
@@ -33,6 +32,7 @@ export const PRIVILEGE_SQLSTATE = {
   duplicateObject: '42710',
   undefinedObject: '42704',
   dependentObjectsStillExist: '2BP01',
+  featureNotSupported: '0A000',
 } as const;
 
 /** How a password was given. */
@@ -63,6 +63,8 @@ export type UserPlan =
       readonly password?: PasswordSpec;
       readonly superuser?: boolean;
       readonly groups: readonly string[];
+      /** ALTER USER ... RENAME TO. */
+      readonly renameTo?: string;
     }
   | {
       readonly kind: 'user';
@@ -201,8 +203,12 @@ function parseDrop(r: Reader, command: 'DROP USER' | 'DROP GROUP'): UserPlan {
 
 function parseUserOptions(r: Reader, command: 'CREATE USER' | 'ALTER USER'): UserPlan {
   const name = r.ident();
-  if (command === 'ALTER USER' && r.isWord(r.pos, 'rename'))
-    throw unsupported('ALTER USER RENAME', r.position());
+  if (command === 'ALTER USER' && r.accept('rename')) {
+    r.expect('to');
+    const renameTo = r.ident();
+    if (!r.done()) throw r.syntaxError();
+    return { kind: 'user', command, name, groups: [], renameTo };
+  }
   if (command === 'ALTER USER' && r.isWord(r.pos, 'set', 'reset'))
     throw unsupported('ALTER USER SET', r.position());
   r.accept('with');
@@ -447,14 +453,12 @@ export function checkUse(grants: Grants, use: RelationUse): void {
   if (isSystemSchema(use.schema)) return;
   const table = grants.byObject.get(`${use.schema}.${use.name}`);
   if (table?.has('owner')) return;
-  if (use.schema !== 'public' && !grants.byObject.get(use.schema)?.has('usage'))
-    throw permissionDenied('schema', use.schema);
+  if (!grants.byObject.get(use.schema)?.has('usage')) throw permissionDenied('schema', use.schema);
   if (use.need === 'owner' || !table?.has(use.need)) throw permissionDenied('relation', use.name);
 }
 
 /** Throws 42501 unless the user may create relations in `schema`. */
 export function checkCreate(grants: Grants, schema: string): void {
-  if (schema === 'public') return;
   if (!grants.byObject.get(schema)?.has('create')) throw permissionDenied('schema', schema);
 }
 
@@ -538,4 +542,41 @@ export function ownedTarget(sql: string): { readonly schema?: string; readonly n
   r.accept('view');
   if (r.accept('if')) r.expect('exists');
   return readName(r);
+}
+
+/** The base tables of a query as `json_serialize_sql` gives it (`BASE_TABLE` nodes). */
+export function baseTablesOf(
+  node: unknown,
+  out: { schema?: string; name: string }[] = [],
+): { schema?: string; name: string }[] {
+  if (Array.isArray(node)) for (const n of node) baseTablesOf(n, out);
+  else if (node && typeof node === 'object') {
+    const o = node as Record<string, unknown>;
+    if (o['type'] === 'BASE_TABLE' && typeof o['table_name'] === 'string') {
+      const schema =
+        typeof o['schema_name'] === 'string' && o['schema_name'] !== '' ? o['schema_name'] : undefined;
+      out.push({ ...(schema ? { schema: schema.toLowerCase() } : {}), name: o['table_name'].toLowerCase() });
+    }
+    for (const v of Object.values(o)) baseTablesOf(v, out);
+  }
+  return out;
+}
+
+/** Every identifier and `schema.name` pair in a statement, as possible relation names. */
+export function identifierNames(sql: string): { schema?: string; name: string }[] {
+  const toks = tokenize(sql).filter((t) => t.kind !== 'ws' && t.kind !== 'comment');
+  const out: { schema?: string; name: string }[] = [];
+  const ident = (t: Token | undefined): string | undefined =>
+    t?.kind === 'word' ? t.value : t?.kind === 'qident' ? t.value.toLowerCase() : undefined;
+  for (let i = 0; i < toks.length; i++) {
+    const name = ident(toks[i]);
+    if (name === undefined) continue;
+    const dot = toks[i + 1];
+    const next = ident(toks[i + 2]);
+    if (dot?.kind === 'op' && dot.value === '.' && next !== undefined) {
+      out.push({ schema: name, name: next });
+      i += 2;
+    } else out.push({ name });
+  }
+  return out;
 }

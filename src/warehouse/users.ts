@@ -250,6 +250,21 @@ export async function updateUser(
   return true;
 }
 
+/**
+ * Renames a user, with its grants, memberships and ownerships. Its md5 hash, which is salted
+ * with the name, is cleared (as PostgreSQL does); SCRAM sign-in keeps working.
+ * @returns false when there is no such user (42710 when the new name is taken).
+ */
+export async function renameUser(db: UserDb, from: string, to: string): Promise<boolean> {
+  if (!(await findUser(db, from))) return false;
+  if (await findUser(db, to))
+    throw new SqlError(`user "${to}" already exists`, PRIVILEGE_SQLSTATE.duplicateObject);
+  await db.query('UPDATE _sluice.users SET usename = $1, md5_password = NULL WHERE usename = $2', [to, from]);
+  await db.query('UPDATE _sluice.privileges SET grantee = $1 WHERE grantee = $2', [to, from]);
+  await db.query('UPDATE _sluice.group_members SET usename = $1 WHERE usename = $2', [to, from]);
+  return true;
+}
+
 /** Removes a user, its grants and group memberships; false when there is no such user (2BP01 while it owns tables). */
 export async function deleteUser(db: UserDb, name: string): Promise<boolean> {
   if (!(await findUser(db, name))) return false;
