@@ -9,6 +9,8 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import type { CreateDeliveryStreamInput } from '../delivery/index.ts';
+import { DEMO_DASHBOARD, DEMO_VIEW_SQL } from '../console/index.ts';
+import { ANALYST_VIEWS_SQL } from './demo-views.ts';
 import type { RunningServer } from './server.ts';
 
 /** The demo's buckets and stream. */
@@ -157,10 +159,24 @@ export async function setUpScenario(
           `CREDENTIALS 'aws_iam_role=${DEMO.roleArn}' CSV IGNOREHEADER 1; COMMIT;`,
       );
     }
+    await session.execute(ANALYST_VIEWS_SQL);
+    await session.execute(DEMO_VIEW_SQL);
   } finally {
     await session.close();
   }
-  options.say('Created schema sensor and loaded the dimension tables with COPY from the lake');
+  options.say(
+    'Created schema sensor, loaded the dimension tables with COPY from the lake and created the analyst views',
+  );
+  // The console's demo dashboard, unless one was saved before (a user's edits win).
+  const dashboards = await server.warehouse.listDocuments('dashboard');
+  if (!dashboards.some((d) => d.id === DEMO_DASHBOARD.id)) {
+    await server.warehouse.saveDocument({
+      kind: 'dashboard',
+      id: DEMO_DASHBOARD.id,
+      name: DEMO_DASHBOARD.name,
+      body: JSON.stringify(DEMO_DASHBOARD),
+    });
+  }
 
   const stream = demoStream(server, options.intervalSeconds);
   await server.streams.apply([stream]);

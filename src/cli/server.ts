@@ -147,6 +147,7 @@ export async function startServer(
     region: settings.region,
     logger: logger.child({ stage: 's3' }),
     multipartDir: join(dataDir, 'multipart'),
+    ...settings.s3,
   });
   // One port, two protocols: Firehose requests carry X-Amz-Target; everything else is S3.
   const handleAws = (req: IncomingMessage, res: ServerResponse): void => {
@@ -161,12 +162,23 @@ export async function startServer(
     warehouse,
     streams,
     metrics,
+    objectStore,
+    // A base-map tile URL for the console's maps, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png
+    ...(process.env.SLUICE_TILE_URL ? { tileUrl: process.env.SLUICE_TILE_URL } : {}),
     logger: logger.child({ stage: 'console' }),
     ready: () => ready,
     ...(settings.metricsToken ? { metricsToken: settings.metricsToken } : {}),
   });
 
-  const pg = createPgServer({ warehouse, logger: logger.child({ stage: 'pgwire' }) });
+  if (settings.sql.requireTls && !settings.tls)
+    throw new Error('sql.requireTls needs a certificate: configure tls.certFile and tls.keyFile.');
+  const pg = createPgServer({
+    warehouse,
+    logger: logger.child({ stage: 'pgwire' }),
+    auth: settings.sql.auth,
+    requireTls: settings.sql.requireTls,
+    ...(settings.tls ? { tls: settings.tls } : {}),
+  });
 
   const awsPort = await listen(awsServer, settings.awsPort, settings.host);
   const sqlPort = await pg.listen(settings.sqlPort, settings.host);
@@ -194,6 +206,7 @@ export async function startServer(
     close() {
       closing ??= (async () => {
         ready = false;
+        s3.close();
         awsServer.close();
         awsServer.closeIdleConnections();
         await streams.close({ flush: true, timeoutMs: 30_000 });

@@ -1,19 +1,37 @@
 /**
- * The console port (8080): health, metrics, and the JSON API that `sluice sql`, `sluice
- * redeliver` and the console pages use.
+ * The console port (8080): health, metrics, the sign-in page, the console's pages (built by
+ * Vite into `dist/console/`) and the JSON API that the pages, `sluice sql` and `sluice
+ * redeliver` use.
  *
  * Who may call what:
  *   GET  /health                    open (readiness: 200 once recovery is done)
  *   GET  /metrics                   Prometheus; open on loopback, else `Authorization: Bearer <metricsToken>`
- *   /api/...                        the warehouse user and password per request (HTTP Basic), or
- *                                   a bearer token from POST /api/tokens
+ *   GET/POST /login, POST /logout   the sign-in form (warehouse user and password)
+ *   everything else                 a signed-in session: cookie `sluice_session` (HttpOnly,
+ *                                   SameSite=Strict), and on every write under /api the
+ *                                   session's CSRF token in `x-csrf-token`;
+ *                                   or, for programs, under /api only: the warehouse user and
+ *                                   password per request (HTTP Basic), or a bearer token from
+ *                                   POST /api/tokens (no cookie, so no CSRF token needed)
+ *
+ * Sessions are kept in memory: restarting the server signs everyone out.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
+import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { DeliveryStreamService, FirehoseMetrics } from '../delivery/index.ts';
 import { DeliveryStreamError } from '../delivery/index.ts';
+import type { ObjectStore } from '../lake/index.ts';
+import { LakeError } from '../lake/index.ts';
 import { SqlError, type QueryResult, type Warehouse } from '../warehouse/index.ts';
 import type { Logger } from '../util/logger.ts';
+import { LiveHub } from './live.ts';
+import { registerApi } from './routes.ts';
+import { csrfMatches, SESSION_COOKIE, SESSION_IDLE_MS, SessionStore } from './sessions.ts';
+import { loginPage, notBuiltPage } from './pages.ts';
 
 /** Options for the console server. */
 export interface ConsoleServerOptions {
@@ -21,27 +39,60 @@ export interface ConsoleServerOptions {
   readonly streams: DeliveryStreamService;
   readonly metrics: FirehoseMetrics;
   readonly logger: Logger;
+  /** The lake (for the lake browser); without it the lake pages answer 404. */
+  readonly objectStore?: ObjectStore;
   /** Token that grants /metrics from beyond loopback; without it /metrics is loopback-only. */
   readonly metricsToken?: string;
   /** Reports whether the server finished starting (for /health). */
   readonly ready: () => boolean;
+  /** Mark the session cookie Secure (when the console is served over TLS). */
+  readonly secureCookies?: boolean;
+  /** A slippy-map tile URL template (`https://host/{z}/{x}/{y}.png`) for base maps; without it maps are drawn on a plain canvas. */
+  readonly tileUrl?: string;
+  /** Folder of the built pages (default `dist/console/` of the installation). */
+  readonly staticDir?: string;
 }
 
 const TOKEN_TTL_MS = 12 * 60 * 60 * 1000;
 const AUTH_CACHE_MS = 60_000;
+
+/** Where `vite build` puts the pages. */
+export const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../../dist/console/', import.meta.url));
 
 /** True for a loopback peer address. */
 function isLoopback(address: string | undefined): boolean {
   return !!address && (address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.'));
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The warehouse user the request acts as (set by the auth hook). */
+    consoleUser: string;
+  }
+}
+
+const OPEN_PATHS = new Set(['/health', '/metrics', '/login', '/favicon.ico']);
+
 /** Builds the console app (not yet listening). */
 export function createConsoleServer(options: ConsoleServerOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 16 * 1024 * 1024 });
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024 });
   const tokenKey = randomBytes(32);
   const authCache = new Map<string, { user: string; until: number }>();
+  const sessions = new SessionStore();
+  const live = new LiveHub({ warehouse: options.warehouse, logger: options.logger });
+  const staticDir = options.staticDir ?? DEFAULT_STATIC_DIR;
+  const built = existsSync(`${staticDir}/index.html`);
+  const tileOrigin = options.tileUrl ? new URL(options.tileUrl.replace(/[{}]/g, '')).origin : '';
 
+  void app.register(fastifyCookie);
+  app.decorateRequest('consoleUser', '');
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
+    done(null, Object.fromEntries(new URLSearchParams(String(body)))),
+  );
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) =>
+    done(null, body),
+  );
 
   /** Signs a bearer token `<user>.<expiry>.<mac>`. */
   function issueToken(user: string): string {
@@ -60,36 +111,72 @@ export function createConsoleServer(options: ConsoleServerOptions): FastifyInsta
     return Buffer.from(parts[0]!, 'base64url').toString('utf8');
   }
 
-  /** Authenticates a request; answers 401 and returns undefined when it fails. */
-  async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<string | undefined> {
-    const header = request.headers.authorization ?? '';
+  /** The user of an Authorization header (Basic or Bearer), or undefined. */
+  async function headerUser(header: string): Promise<string | undefined> {
     const [scheme, value = ''] = header.split(' ', 2);
-    if (scheme?.toLowerCase() === 'bearer') {
-      const user = verifyToken(value.trim());
-      if (user) return user;
-    } else if (scheme?.toLowerCase() === 'basic') {
-      const decoded = Buffer.from(value, 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      const user = decoded.slice(0, colon);
-      const password = decoded.slice(colon + 1);
-      const cacheKey = createHash('sha256').update(decoded).digest('hex');
-      const cached = authCache.get(cacheKey);
-      if (colon > 0 && cached && cached.until > Date.now()) return cached.user;
-      if (colon > 0 && (await options.warehouse.authenticate(user, password))) {
-        authCache.set(cacheKey, { user, until: Date.now() + AUTH_CACHE_MS });
-        return user;
-      }
+    if (scheme?.toLowerCase() === 'bearer') return verifyToken(value.trim());
+    if (scheme?.toLowerCase() !== 'basic') return undefined;
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon <= 0) return undefined;
+    const user = decoded.slice(0, colon);
+    const cacheKey = createHash('sha256').update(decoded).digest('hex');
+    const cached = authCache.get(cacheKey);
+    if (cached && cached.until > Date.now()) return cached.user;
+    if (await options.warehouse.authenticate(user, decoded.slice(colon + 1))) {
+      authCache.set(cacheKey, { user, until: Date.now() + AUTH_CACHE_MS });
+      return user;
     }
-    await reply
-      .code(401)
-      .header('www-authenticate', 'Basic realm="sluice", charset="UTF-8"')
-      .send({
-        error: {
-          message: 'Authentication required: the warehouse user and password (HTTP Basic) or a bearer token.',
-        },
-      });
     return undefined;
   }
+
+  function unauthorized(reply: FastifyReply, basic: boolean): FastifyReply {
+    if (basic) reply.header('www-authenticate', 'Basic realm="sluice", charset="UTF-8"');
+    return reply.code(401).send({
+      error: {
+        message:
+          'Authentication required: sign in to the console, or send the warehouse user and password (HTTP Basic) or a bearer token.',
+      },
+    });
+  }
+
+  // Every request but the open paths is signed in, by cookie (pages and API) or per request (API).
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?', 1)[0] ?? '/';
+    if (OPEN_PATHS.has(path)) return;
+    const isApi = path.startsWith('/api/');
+    const header = request.headers.authorization;
+    if (isApi && header) {
+      const user = await headerUser(header);
+      if (!user) return unauthorized(reply, true);
+      request.consoleUser = user;
+      return;
+    }
+    const session = sessions.get(request.cookies[SESSION_COOKIE]);
+    if (!session) {
+      if (isApi) return unauthorized(reply, !request.cookies[SESSION_COOKIE]);
+      return reply.redirect(`/login${path === '/' ? '' : `?next=${encodeURIComponent(request.url)}`}`, 303);
+    }
+    const writes = !['GET', 'HEAD', 'OPTIONS'].includes(request.method);
+    if (writes && !csrfMatches(session, request.headers['x-csrf-token'])) {
+      return reply.code(403).send({ error: { message: 'Missing or wrong CSRF token (x-csrf-token).' } });
+    }
+    request.consoleUser = session.user;
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('referrer-policy', 'same-origin');
+    if (!request.url.startsWith('/api/'))
+      reply.header(
+        'content-security-policy',
+        `default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:${tileOrigin ? ` ${tileOrigin}` : ''}; connect-src 'self'; frame-ancestors 'none'`,
+      );
+    return payload;
+  });
+
+  app.get('/favicon.ico', async (_request, reply) => reply.code(204).send());
 
   app.get('/health', async (_request, reply) => {
     if (!options.ready()) return reply.code(503).send({ status: 'starting' });
@@ -109,15 +196,70 @@ export function createConsoleServer(options: ConsoleServerOptions): FastifyInsta
       .send(await options.metrics.registry.metrics());
   });
 
-  app.post('/api/tokens', async (request, reply) => {
-    const user = await authenticate(request, reply);
-    if (!user) return reply;
-    return { token: issueToken(user), expiresInSeconds: TOKEN_TTL_MS / 1000 };
+  /** Only same-origin pages may post the sign-in form (no login CSRF). */
+  function sameOrigin(request: FastifyRequest): boolean {
+    const origin = request.headers.origin;
+    if (!origin || origin === 'null') return origin !== 'null';
+    try {
+      return new URL(origin).host === request.headers.host;
+    } catch {
+      return false;
+    }
+  }
+
+  // Only paths of this site: `//host` and `/\host` would leave it.
+  const safeNext = (next: unknown): string =>
+    typeof next === 'string' && /^\/(?![/\\])[^\r\n]*$/.test(next) ? next : '/';
+
+  app.get<{ Querystring: { next?: string } }>('/login', async (request, reply) =>
+    reply.type('text/html; charset=utf-8').send(loginPage({ next: safeNext(request.query.next) })),
+  );
+
+  app.post<{ Body: Record<string, string> | undefined }>('/login', async (request, reply) => {
+    const body = request.body ?? {};
+    const user = String(body.user ?? '').trim();
+    const next = safeNext(body.next);
+    if (!sameOrigin(request))
+      return reply
+        .code(403)
+        .type('text/html; charset=utf-8')
+        .send(loginPage({ next, error: 'Sign-in refused: the form came from another site.' }));
+    if (!user || !(await options.warehouse.authenticate(user, String(body.password ?? '')))) {
+      options.logger.info({ user, ip: request.ip }, 'A console sign-in failed.');
+      return reply
+        .code(401)
+        .type('text/html; charset=utf-8')
+        .send(loginPage({ next, user, error: 'Wrong user name or password.' }));
+    }
+    const session = sessions.create(user.toLowerCase());
+    reply.setCookie(SESSION_COOKIE, session.id, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: options.secureCookies ?? false,
+      maxAge: SESSION_IDLE_MS / 1000,
+    });
+    return reply.redirect(next, 303);
   });
 
+  app.post('/logout', async (request, reply) => {
+    const id = request.cookies[SESSION_COOKIE];
+    if (id) sessions.delete(id);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.redirect('/login', 303);
+  });
+
+  app.get('/api/session', async (request) => {
+    const session = sessions.get(request.cookies[SESSION_COOKIE]);
+    return { user: request.consoleUser, csrf: session?.csrf ?? null, tileUrl: options.tileUrl ?? null };
+  });
+
+  app.post('/api/tokens', async (request) => ({
+    token: issueToken(request.consoleUser),
+    expiresInSeconds: TOKEN_TTL_MS / 1000,
+  }));
+
   app.post('/api/sql', async (request, reply) => {
-    const user = await authenticate(request, reply);
-    if (!user) return reply;
     const body = request.body as { sql?: unknown } | string | undefined;
     const sql = typeof body === 'string' ? body : typeof body?.sql === 'string' ? body.sql : undefined;
     if (sql === undefined || sql.trim() === '') {
@@ -125,7 +267,7 @@ export function createConsoleServer(options: ConsoleServerOptions): FastifyInsta
         .code(400)
         .send({ error: { message: 'Send the SQL as {"sql": "..."} or as text/plain.', sqlstate: '42601' } });
     }
-    const session = await options.warehouse.openSession(user);
+    const session = await options.warehouse.openSession(request.consoleUser);
     try {
       const results = await session.execute(sql);
       return { results: results.map(renderResult) };
@@ -151,48 +293,36 @@ export function createConsoleServer(options: ConsoleServerOptions): FastifyInsta
     }
   });
 
-  app.get('/api/streams', async (request, reply) => {
-    if (!(await authenticate(request, reply))) return reply;
-    return {
-      streams: options.streams.names().map((name) => ({
-        description: options.streams.describe(name),
-        status: options.streams.status(name),
-        totals: options.streams.metricsOf(name).totals,
-      })),
-    };
-  });
+  registerApi(app, { ...options, live });
 
-  app.get<{ Params: { name: string } }>('/api/streams/:name', async (request, reply) => {
-    if (!(await authenticate(request, reply))) return reply;
-    const { name } = request.params;
-    return {
-      description: options.streams.describe(name),
-      status: options.streams.status(name),
-      totals: options.streams.metricsOf(name).totals,
-      metrics: options.streams.metricsOf(name).snapshot(),
-      errors: options.streams.errors(name),
-    };
-  });
-
-  app.post<{ Params: { name: string }; Body: { manifest?: string } | undefined }>(
-    '/api/streams/:name/redeliver',
-    async (request, reply) => {
-      if (!(await authenticate(request, reply))) return reply;
-      const manifest = request.body?.manifest;
-      return { results: await options.streams.redeliver(request.params.name, manifest) };
-    },
-  );
+  if (built) {
+    void app.register(fastifyStatic, { root: staticDir, prefix: '/', index: ['index.html'], wildcard: true });
+  } else {
+    app.get('/', async (_request, reply) => reply.type('text/html; charset=utf-8').send(notBuiltPage()));
+  }
 
   app.setErrorHandler(async (error, _request, reply) => {
     if (error instanceof DeliveryStreamError) {
       const status = error.kind === 'ResourceNotFound' ? 404 : error.kind === 'InvalidArgument' ? 400 : 409;
       return reply.code(status).send({ error: { type: error.kind, message: error.message } });
     }
+    if (error instanceof LakeError) {
+      const status = error.code === 'NoSuchBucket' || error.code === 'NoSuchKey' ? 404 : 400;
+      return reply.code(status).send({ error: { type: error.code, message: error.message } });
+    }
+    if (error instanceof SqlError) {
+      return reply.code(400).send({ error: { message: error.message, sqlstate: error.sqlstate } });
+    }
     const status = (error as { statusCode?: number }).statusCode;
     if (status && status < 500)
       return reply.code(status).send({ error: { message: (error as Error).message } });
     options.logger.error({ err: error }, 'Console API request failed.');
     return reply.code(500).send({ error: { message: 'Internal error.' } });
+  });
+
+  // Event streams never end on their own: close them before the server waits for its sockets.
+  app.addHook('preClose', async () => {
+    await live.close();
   });
 
   return app;

@@ -1,0 +1,230 @@
+/**
+ * Live dashboards: every visual's data is computed once per (visual, filters, user) and
+ * shared by every viewer; a commit in the warehouse marks the cache stale and the data of
+ * every watched visual is recomputed once and pushed to its viewers over server-sent events.
+ *
+ * Refreshes are driven by commits, not timers: a burst of commits within REFRESH_DEBOUNCE_MS
+ * costs one refresh, a refresh never overlaps another (a commit during one schedules
+ * exactly one more), and refreshes start at least REFRESH_MIN_INTERVAL_MS apart. A visual
+ * whose data did not change is not sent again.
+ *
+ * Queries run as the viewing user (their privileges apply), so the sharing is among the
+ * viewers signed in as the same warehouse user; each user's visuals are computed two at a
+ * time, in two sessions.
+ *
+ * @see https://html.spec.whatwg.org/multipage/server-sent-events.html
+ */
+import type { ServerResponse } from 'node:http';
+import { SqlError, type Warehouse, type WarehouseSession } from '../warehouse/index.ts';
+import type { Logger } from '../util/logger.ts';
+import {
+  planVisual,
+  VisualError,
+  type DashboardSpec,
+  type Filters,
+  type VisualData,
+  type VisualSpec,
+} from './visuals.ts';
+
+/** What a viewer receives for one visual: its data or its own error. */
+export type VisualAnswer =
+  | { readonly id: string; readonly data: VisualData; readonly ms: number }
+  | { readonly id: string; readonly error: string };
+
+const REFRESH_DEBOUNCE_MS = 150;
+/** Shortest time from one refresh's start to the next's, so a stream of commits cannot keep the warehouse busy with dashboards. */
+const REFRESH_MIN_INTERVAL_MS = 500;
+const HEARTBEAT_MS = 15_000;
+/** Visuals of one user computed at once, each in its own session. */
+const SESSIONS_PER_USER = 2;
+
+/** Runs one visual's queries in a session and shapes the answer. */
+export async function computeVisual(
+  session: WarehouseSession,
+  spec: VisualSpec,
+  filters: Filters,
+  nowSeconds = Date.now() / 1000,
+): Promise<VisualData> {
+  const plan = planVisual(spec, filters, nowSeconds);
+  let bounds: readonly unknown[] | undefined;
+  if (plan.bounds) {
+    const [result] = await session.execute(plan.bounds);
+    bounds = result?.rows[0];
+  }
+  const sql = plan.data(bounds);
+  if (sql === undefined) return plan.shape(bounds, [], []);
+  const [result] = await session.execute(sql);
+  return plan.shape(
+    bounds,
+    result?.rows ?? [],
+    (result?.columns ?? []).map((c) => c.name),
+  );
+}
+
+/** Message of a visual's failure as shown on it. */
+export function visualErrorMessage(error: unknown): string {
+  if (error instanceof VisualError) return error.message;
+  if (error instanceof SqlError) return `${error.message} (SQLSTATE ${error.sqlstate})`;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** One open event stream. */
+interface Viewer {
+  readonly res: ServerResponse;
+  readonly user: string;
+  readonly dashboard: DashboardSpec;
+  readonly filters: Filters;
+  /** What was last sent per visual (without its timing), to skip unchanged ones. */
+  readonly sent: Map<string, string>;
+}
+
+/** Options for the live hub. */
+export interface LiveHubOptions {
+  readonly warehouse: Warehouse;
+  readonly logger: Logger;
+}
+
+/** Cache entry of one visual under one set of filters. */
+interface CacheEntry {
+  generation: number;
+  answer: Promise<VisualAnswer>;
+}
+
+/** The shared cache and the event streams of open dashboards. */
+export class LiveHub {
+  private readonly viewers = new Set<Viewer>();
+  private readonly cache = new Map<string, CacheEntry>();
+  private generation = 0;
+  private refreshing: Promise<void> | undefined;
+  private again = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly heartbeat: ReturnType<typeof setInterval>;
+  private readonly unsubscribe: () => void;
+  /** Sessions per user and slot (SESSIONS_PER_USER visuals computed at once). */
+  private readonly sessions = new Map<string, Promise<WarehouseSession>>();
+  private nextSlot = 0;
+  /** Visual computations run so far (for tests and the benchmark: shared work stays shared). */
+  computations = 0;
+
+  /** Creates the hub and listens for commits. */
+  constructor(private readonly options: LiveHubOptions) {
+    this.unsubscribe = options.warehouse.onCommit(() => this.onCommit());
+    this.heartbeat = setInterval(() => {
+      for (const viewer of this.viewers) viewer.res.write(': keep-alive\n\n');
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  /** A visual's answer, from the cache when nothing was committed since it was computed. */
+  answer(spec: VisualSpec, filters: Filters, user: string): Promise<VisualAnswer> {
+    const key = JSON.stringify([user, spec, filters]);
+    const cached = this.cache.get(key);
+    if (cached && cached.generation === this.generation) return cached.answer;
+    const entry: CacheEntry = { generation: this.generation, answer: this.compute(spec, filters, user) };
+    this.cache.set(key, entry);
+    if (this.cache.size > 500) {
+      for (const [k, e] of this.cache) if (e.generation !== this.generation) this.cache.delete(k);
+    }
+    return entry.answer;
+  }
+
+  private async compute(spec: VisualSpec, filters: Filters, user: string): Promise<VisualAnswer> {
+    const started = Date.now();
+    this.computations++;
+    let slot: string | undefined;
+    try {
+      slot = `${user}\u0000${this.nextSlot++ % SESSIONS_PER_USER}`;
+      let opening = this.sessions.get(slot);
+      if (!opening) {
+        const key = slot;
+        opening = this.options.warehouse.openSession(user);
+        this.sessions.set(key, opening);
+        opening.catch(() => this.sessions.delete(key));
+      }
+      const data = await computeVisual(await opening, spec, filters);
+      return { id: spec.id, data, ms: Date.now() - started };
+    } catch (error) {
+      if (slot && error instanceof SqlError && error.sqlstate === '08003') this.sessions.delete(slot);
+      return { id: spec.id, error: visualErrorMessage(error) };
+    }
+  }
+
+  /** Opens an event stream for a dashboard and sends every visual once. */
+  watch(res: ServerResponse, user: string, dashboard: DashboardSpec, filters: Filters): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write('retry: 1000\n\n');
+    const viewer: Viewer = { res, user, dashboard, filters, sent: new Map() };
+    this.viewers.add(viewer);
+    res.on('close', () => this.viewers.delete(viewer));
+    void this.send(viewer);
+  }
+
+  /** Number of open event streams. */
+  get viewerCount(): number {
+    return this.viewers.size;
+  }
+
+  private async send(viewer: Viewer): Promise<void> {
+    await Promise.all(
+      viewer.dashboard.visuals.map(async (spec) => {
+        const answer = await this.answer(spec, viewer.filters, viewer.user);
+        const content = JSON.stringify('data' in answer ? answer.data : answer.error);
+        if (viewer.sent.get(spec.id) === content || viewer.res.writableEnded) return;
+        viewer.sent.set(spec.id, content);
+        viewer.res.write(`event: visual\ndata: ${JSON.stringify(answer)}\n\n`);
+      }),
+    );
+  }
+
+  private onCommit(): void {
+    this.generation++;
+    if (this.viewers.size === 0 || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.refresh();
+    }, REFRESH_DEBOUNCE_MS);
+  }
+
+  private async refresh(): Promise<void> {
+    if (this.refreshing) {
+      this.again = true;
+      return;
+    }
+    const started = Date.now();
+    this.refreshing = (async () => {
+      try {
+        // Viewers of the same dashboard and filters share each answer through the cache.
+        await Promise.all([...this.viewers].map((viewer) => this.send(viewer)));
+      } catch (error) {
+        this.options.logger.warn({ err: error }, 'A live dashboard refresh failed.');
+      }
+    })();
+    await this.refreshing;
+    this.refreshing = undefined;
+    if (this.again) {
+      this.again = false;
+      const wait = Math.max(0, started + REFRESH_MIN_INTERVAL_MS - Date.now());
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        void this.refresh();
+      }, wait);
+    }
+  }
+
+  /** Ends every event stream and stops listening. */
+  async close(): Promise<void> {
+    this.unsubscribe();
+    clearInterval(this.heartbeat);
+    if (this.timer) clearTimeout(this.timer);
+    for (const viewer of this.viewers) viewer.res.end();
+    this.viewers.clear();
+    const sessions = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const session of sessions) await (await session.catch(() => undefined))?.close();
+  }
+}
