@@ -82,8 +82,10 @@ async function runServer(
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
   say(`Data directory   ${resolve(settings.dataDir)}`);
-  say(`Firehose API     ${server.urls.aws}   (aws --endpoint-url ${server.urls.aws} firehose ...)`);
-  say(`Console and API  ${server.urls.console}   (GET /health, /metrics, POST /api/sql)`);
+  say(`Firehose and S3  ${server.urls.aws}   (aws --endpoint-url ${server.urls.aws} firehose ... | s3 ...)`);
+  say(
+    `Console          ${server.urls.console}   (sign in as ${server.settings.user}; also /health, /metrics, /api)`,
+  );
   say(
     `Warehouse        ${server.urls.sql}   (psql -h ${settings.host} -p ${settings.sqlPort} -U ${settings.user} dev, or npx sluice sql "SELECT ...")`,
   );
