@@ -22,13 +22,18 @@
  *                for 1 KiB, 1 MiB and 64 MiB objects, against Sluice, s3rver and the plain disk
  *                (write + fdatasync + MD5); medians of BENCH_RUNS runs (see bench/s3.ts).
  *  6. peak RSS   VmHWM of each Sluice process, read from /proc/<pid>/status before it stops.
+ *  7. console    the demo dashboard over BENCH_CONSOLE_ROWS readings (10,000,000) in headless
+ *                Chromium, in this process (bench/console.ts): open → all visuals drawn (median
+ *                of 3), commit → update on the page (median of 5), bytes per refresh, and the
+ *                warehouse work of one refresh with BENCH_CONSOLE_VIEWERS viewers (10) against one.
  *
  * Each 10 s run is preceded by a 2 s warm-up run against the same server that is not counted.
  * Prints a table of figures with their targets and writes the same as JSON to
  * bench/results/latest.json. Children are killed at the end, on error and on Ctrl-C, and the
  * whole run is bounded in time.
  *
- * Environment: BENCH_PHASES (comma list of baseline,ack,sustain,fresh,s3; default all),
+ * Environment: BENCH_PHASES (comma list of baseline,ack,sustain,fresh,s3,console; default all),
+ * BENCH_CONSOLE_ROWS (10000000), BENCH_CONSOLE_VIEWERS (10),
  * BENCH_S3_SCALE (1; multiplies the objects per S3 run),
  * BENCH_RUNS (3), BENCH_SECONDS (10), BENCH_SUSTAIN_SECONDS (60), BENCH_SUSTAIN_RATE (250000;
  * 0 = as fast as acknowledged), BENCH_FRESH_SECONDS (10),
@@ -49,12 +54,15 @@ import {
   type CreateDeliveryStreamCommandInput,
 } from '@aws-sdk/client-firehose';
 import { diskTarget, measureS3Targets, s3Sizes, s3Target, type S3Figure } from './s3.ts';
+import { measureConsole, type ConsoleFigures } from './console.ts';
 
 // The SDK's notice that later versions need Node 22 is not a bench finding.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const env = process.env;
-const PHASES = new Set((env.BENCH_PHASES ?? 'baseline,ack,sustain,fresh,s3').split(',').map((s) => s.trim()));
+const PHASES = new Set(
+  (env.BENCH_PHASES ?? 'baseline,ack,sustain,fresh,s3,console').split(',').map((s) => s.trim()),
+);
 const S3_SCALE = Number(env.BENCH_S3_SCALE ?? '1');
 const RUNS = intEnv('BENCH_RUNS', 3);
 const RUN_SECONDS = intEnv('BENCH_SECONDS', 10);
@@ -91,6 +99,12 @@ const TARGETS = {
   s3SmallVsS3rver: 3,
   /** Sluice / plain disk, MiB per second, for 64 MiB objects (PUT and GET). */
   s3LargeVsDisk: 0.5,
+  /** Open the demo dashboard → every visual drawn. */
+  consoleOpenMs: 1500,
+  /** Commit → the update on the page. */
+  consoleRefreshMs: 2000,
+  /** Warehouse statements of one refresh, N viewers / 1 viewer (shared work: about 1, not N). */
+  consoleViewersRatio: 1.5,
 };
 
 const children = new Set<ChildProcess>();
@@ -872,6 +886,7 @@ function report(results: Results): Row[] {
     });
   }
   if (results.s3) rows.push(...s3Rows(results.s3.figures));
+  if (results.console) rows.push(...consoleRows(results.console));
   const rss = [
     ack?.peakRssBytes,
     sustain?.peakRssBytes,
@@ -938,6 +953,49 @@ function s3Rows(figures: S3Figure[]): Row[] {
   return rows;
 }
 
+/** Rows of the console phase. */
+function consoleRows(c: ConsoleFigures): Row[] {
+  const ratio = c.workManyViewers.statements / Math.max(1, c.workOneViewer.statements);
+  return [
+    {
+      metric: `Console: open demo dashboard -> all visuals drawn (${fmtInt(c.rows)} readings, median of ${c.openRuns.length})`,
+      measured: `${c.openMs} ms`,
+      target: `<= ${fmtInt(TARGETS.consoleOpenMs)} ms`,
+      pass: c.openMs <= TARGETS.consoleOpenMs,
+    },
+    {
+      metric: `Console: commit -> update on the page (median of ${c.refreshRuns.length})`,
+      measured: `${c.refreshMsMedian} ms`,
+      target: `<= ${fmtInt(TARGETS.consoleRefreshMs)} ms`,
+      pass: c.refreshMsMedian <= TARGETS.consoleRefreshMs,
+    },
+    {
+      metric: 'Console: bytes of events per dashboard refresh',
+      measured: `${fmtInt(c.bytesPerRefresh)} B`,
+      target: '-',
+      pass: null,
+    },
+    {
+      metric: 'Console: warehouse work per refresh, 1 viewer',
+      measured: `${c.workOneViewer.statements} stmts, ${fmtInt(c.workOneViewer.ms)} ms`,
+      target: '-',
+      pass: null,
+    },
+    {
+      metric: `Console: warehouse work per refresh, ${c.viewers} viewers (different users)`,
+      measured: `${c.workManyViewers.statements} stmts, ${fmtInt(c.workManyViewers.ms)} ms`,
+      target: '-',
+      pass: null,
+    },
+    {
+      metric: `Console: warehouse statements, ${c.viewers} viewers / 1 viewer`,
+      measured: `${ratio.toFixed(2)}x`,
+      target: `<= ${TARGETS.consoleViewersRatio}x`,
+      pass: ratio <= TARGETS.consoleViewersRatio,
+    },
+  ];
+}
+
 function printTable(rows: Row[]): void {
   const header: Row = { metric: 'Metric', measured: 'Median / measured', target: 'Target', pass: null };
   const cells = (r: Row): string[] => [
@@ -966,6 +1024,7 @@ interface Results {
   sustain?: SustainResult;
   fresh?: FreshResult;
   s3?: S3Result;
+  console?: ConsoleFigures;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1030,7 +1089,8 @@ const budgetMs =
     SUSTAIN_SECONDS +
     FRESH_SECONDS +
     3 * 180 +
-    (PHASES.has('s3') ? 120 + 120 * RUNS * Math.max(1, S3_SCALE) : 0)) *
+    (PHASES.has('s3') ? 120 + 120 * RUNS * Math.max(1, S3_SCALE) : 0) +
+    (PHASES.has('console') ? 300 : 0)) *
   1000;
 const watchdog = setTimeout(() => {
   say(`Bench exceeded its time budget of ${Math.round(budgetMs / 1000)} s; stopping.`);
@@ -1057,6 +1117,13 @@ const phases: [string, () => Promise<void>][] = [
   ['sustain', async () => void (results.sustain = await measureSustain())],
   ['fresh', async () => void (results.fresh = await measureFreshness())],
   ['s3', async () => void (results.s3 = await measureS3())],
+  [
+    'console',
+    async () => {
+      say('Console: the demo dashboard in headless Chromium (bench/console.ts)');
+      results.console = await measureConsole();
+    },
+  ],
 ];
 for (const [name, run] of phases) {
   if (name === 'ingest' ? !PHASES.has('baseline') && !PHASES.has('ack') : !PHASES.has(name)) continue;

@@ -164,8 +164,9 @@ export async function startServer(
     metrics,
     objectStore,
     // A base-map tile URL for the console's maps, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png
-    ...(process.env.SLUICE_TILE_URL ? { tileUrl: process.env.SLUICE_TILE_URL } : {}),
+    ...(settings.console?.tileUrl ? { tileUrl: settings.console.tileUrl } : {}),
     logger: logger.child({ stage: 'console' }),
+    serviceUser: settings.user,
     ready: () => ready,
     ...(settings.metricsToken ? { metricsToken: settings.metricsToken } : {}),
   });

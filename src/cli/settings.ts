@@ -35,6 +35,19 @@ export const configFileSchema = z
       .strict()
       .optional(),
     metricsToken: z.string().min(16).optional(),
+    /** The web console: a slippy-map tile URL template for base maps (SLUICE_TILE_URL wins). */
+    console: z
+      .object({
+        tileUrl: z
+          .string()
+          .url()
+          .refine((url) => ['{z}', '{x}', '{y}'].every((part) => url.includes(part)), {
+            message: 'must be a tile URL template with {z}, {x} and {y}',
+          })
+          .optional(),
+      })
+      .strict()
+      .optional(),
     warehouse: z
       .object({
         memoryLimit: z.string().optional(),
@@ -85,6 +98,8 @@ export interface ServerSettings {
   /** SQL port sign-in: method and whether TLS is required (needs `tls`). */
   readonly sql: { readonly auth: 'scram-sha-256' | 'md5' | 'password'; readonly requireTls: boolean };
   readonly metricsToken?: string;
+  /** The web console: the base-map tile URL template, if any. */
+  readonly console?: { readonly tileUrl?: string };
   readonly warehouse: { memoryLimit?: string; threads?: number; statementTimeoutMs?: number };
   readonly log: { maxBytes?: number; maxPendingBytes?: number };
   /** The S3 API: age at which an unfinished multipart upload is removed. */
@@ -195,6 +210,11 @@ export async function resolveSettings(
     ...(env.SLUICE_METRICS_TOKEN || file.metricsToken
       ? { metricsToken: env.SLUICE_METRICS_TOKEN ?? file.metricsToken }
       : {}),
+    console: {
+      ...(env.SLUICE_TILE_URL || file.console?.tileUrl
+        ? { tileUrl: env.SLUICE_TILE_URL || file.console?.tileUrl }
+        : {}),
+    },
     warehouse: {
       ...(file.warehouse?.memoryLimit ? { memoryLimit: file.warehouse.memoryLimit } : {}),
       ...(file.warehouse?.threads ? { threads: file.warehouse.threads } : {}),

@@ -12,7 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { createDeliveryStreams, FirehoseMetrics, type DeliveryStreamService } from '../delivery/index.ts';
 import { createLocalObjectStore, type ObjectStore } from '../lake/index.ts';
 import { openTestWarehouse, type MemoryObjectStore } from '../warehouse/test-support.ts';
-import type { Warehouse } from '../warehouse/index.ts';
+import type { Warehouse, WarehouseSession } from '../warehouse/index.ts';
 import { silentLogger } from '../util/logger.ts';
 import { createConsoleServer } from './console-server.ts';
 import type { DashboardSpec } from './visuals.ts';
@@ -30,6 +30,8 @@ describe('console server', () => {
   let base: string;
   let cookie: string;
   let csrf: string;
+  /** Statements each warehouse user ran through the console. */
+  const executed: { user: string; sql: string }[] = [];
 
   before(async () => {
     ({ warehouse, store, cleanup } = await openTestWarehouse());
@@ -45,7 +47,8 @@ describe('console server', () => {
       isEmbedded: () => true,
     });
     app = createConsoleServer({
-      warehouse,
+      warehouse: countingStatements(warehouse, executed),
+      serviceUser: 'awsuser',
       streams,
       metrics: new FirehoseMetrics(),
       objectStore: lake,
@@ -286,6 +289,75 @@ describe('console server', () => {
     },
   );
 
+  test(
+    'viewers signed in as different users share one computation per commit; a viewer without SELECT sees only the error',
+    { timeout: 30_000 },
+    async () => {
+      const admin = await warehouse.openSession('awsuser');
+      await admin.execute(`
+        CREATE TABLE iot.shared (ts BIGINT, temp NUMERIC(5,2));
+        INSERT INTO iot.shared VALUES (1700000000, 60.5);
+        CREATE USER ann PASSWORD 'Viewer1pass';
+        CREATE USER bob PASSWORD 'Viewer2pass';
+        CREATE USER eve PASSWORD 'Viewer3pass';
+        GRANT USAGE ON SCHEMA iot TO ann, bob, eve;
+        GRANT SELECT ON iot.shared TO ann, bob;
+      `);
+      const dashboard: DashboardSpec = {
+        id: 'shared',
+        name: 'Shared',
+        visuals: [{ id: 'n', title: 'Rows', kind: 'kpi', source: { table: 'iot.shared' } }],
+      };
+      assert.equal((await call('PUT', '/api/dashboards/shared', dashboard)).status, 200);
+      const watch = (user: string, password: string) =>
+        openLive(`${base}/api/live?dashboard=shared`, {
+          authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+        });
+      const ann = await watch('ann', 'Viewer1pass');
+      const bob = await watch('bob', 'Viewer2pass');
+      const eve = await watch('eve', 'Viewer3pass');
+      const isCheck = (e: { sql: string }) => / LIMIT 0$/.test(e.sql);
+      const computed = () => executed.filter((e) => e.sql.includes('"iot"."shared"') && !isCheck(e));
+      try {
+        assert.equal((await ann.next('n')).data?.value, 1);
+        assert.equal((await bob.next('n')).data?.value, 1);
+        const denied = await eve.next('n');
+        assert.equal(denied.data, undefined);
+        assert.match(String(denied.error), /permission denied for relation shared \(SQLSTATE 42501\)/);
+        assert.equal(computed().length, 1, 'the first answer is computed once for both viewers');
+
+        executed.length = 0;
+        await admin.execute('INSERT INTO iot.shared VALUES (1700000060, 61.5)');
+        assert.equal((await ann.next('n')).data?.value, 2);
+        assert.equal((await bob.next('n')).data?.value, 2);
+        assert.deepEqual(
+          computed().map((e) => e.user),
+          ['awsuser'],
+          'one warehouse computation per commit, shared by both viewers',
+        );
+        assert.deepEqual(
+          executed.filter(isCheck),
+          [],
+          'an INSERT does not make viewers check their grants again',
+        );
+
+        // A REVOKE commits and is seen by the next refresh: bob gets the error, ann the data.
+        await admin.execute('REVOKE SELECT ON iot.shared FROM bob');
+        await admin.execute('INSERT INTO iot.shared VALUES (1700000120, 62.5)');
+        assert.equal((await ann.next('n')).data?.value, 3);
+        const revoked = await bob.next('n');
+        assert.equal(revoked.data, undefined);
+        assert.match(String(revoked.error), /permission denied for relation shared/);
+        assert.equal(eve.pending(), 0, 'an unchanged error is not sent again');
+      } finally {
+        ann.close();
+        bob.close();
+        eve.close();
+        await admin.close();
+      }
+    },
+  );
+
   test('the lake browser lists prefixes, previews GZIP records, and uploads and downloads files', async () => {
     await lake.createBucket('lake');
     const body = gzipSync('{"guid":"a","temp":70}{"guid":"b","temp":71}');
@@ -310,6 +382,38 @@ describe('console server', () => {
     const download = await call('GET', '/api/lake/object?bucket=lake&key=message/2024/01/01/00/part.gz');
     assert.deepEqual(Buffer.from(await download.arrayBuffer()), body);
     assert.match(download.headers.get('content-disposition') ?? '', /attachment; filename="part.gz"/);
+  });
+
+  test('repeated failed sign-ins from one address are answered ever more slowly; a good one resets', async () => {
+    const attempt = async (password: string): Promise<[number, number]> => {
+      const started = Date.now();
+      const response = await fetch(`${base}/api/session`, {
+        headers: { authorization: `Basic ${Buffer.from(`awsuser:${password}`).toString('base64')}` },
+      });
+      await response.arrayBuffer();
+      return [response.status, Date.now() - started];
+    };
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const [status, ms] = await attempt(`guess-${i}`);
+      assert.equal(status, 401);
+      times.push(ms);
+    }
+    assert.ok(
+      times.slice(0, 3).every((ms) => ms < 250),
+      `first three answered at once: ${times.join(', ')} ms`,
+    );
+    assert.ok(times[3]! >= 240 && times[4]! >= 490, `then slowed down: ${times.join(', ')} ms`);
+    const form = await fetch(`${base}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base },
+      body: new URLSearchParams({ user: 'awsuser', password: 'secret' }).toString(),
+    });
+    assert.equal(form.status, 303);
+    const [status, ms] = await attempt('one-more-typo');
+    assert.equal(status, 401);
+    assert.ok(ms < 250, `a mistype after signing in is answered at once: ${ms} ms`);
   });
 
   test('streams are created, updated (UpdateDestination) and deleted through the API', async () => {
@@ -338,3 +442,71 @@ describe('console server', () => {
     assert.equal((await call('DELETE', '/api/streams/console-made', undefined, 'wrong')).status, 403);
   });
 });
+
+/** One answer on a live dashboard's event stream. */
+interface LiveAnswer {
+  readonly id: string;
+  readonly data?: { readonly value?: unknown };
+  readonly error?: string;
+}
+
+/** Opens a live dashboard's event stream; `next(id)` waits for that visual's next answer. */
+async function openLive(url: string, headers: Record<string, string>) {
+  const controller = new AbortController();
+  const response = await fetch(url, { headers, signal: controller.signal });
+  assert.equal(response.status, 200);
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  const queued = new Map<string, LiveAnswer[]>();
+  const take = (): void => {
+    for (let match; (match = /event: visual\ndata: (.*)\n\n/.exec(buffer));) {
+      buffer = buffer.slice(match.index + match[0].length);
+      const answer = JSON.parse(match[1]!) as LiveAnswer;
+      queued.set(answer.id, [...(queued.get(answer.id) ?? []), answer]);
+    }
+  };
+  return {
+    async next(id: string): Promise<LiveAnswer> {
+      for (;;) {
+        take();
+        const waiting = queued.get(id);
+        if (waiting && waiting.length > 0) return waiting.shift()!;
+        const { value, done } = await reader.read();
+        if (done) throw new Error('stream ended');
+        buffer += decoder.decode(value, { stream: true });
+      }
+    },
+    /** Answers received and not yet taken. */
+    pending(): number {
+      take();
+      return [...queued.values()].reduce((n, list) => n + list.length, 0);
+    },
+    close: () => controller.abort(),
+  };
+}
+
+/** The warehouse, recording each statement its sessions run. */
+function countingStatements(warehouse: Warehouse, log: { user: string; sql: string }[]): Warehouse {
+  const bind = <T extends object>(target: T, key: string | symbol): unknown => {
+    const value: unknown = Reflect.get(target, key, target);
+    return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+  };
+  return new Proxy(warehouse, {
+    get(target, key) {
+      if (key !== 'openSession') return bind(target, key);
+      return async (user: string): Promise<WarehouseSession> => {
+        const session = await target.openSession(user);
+        return new Proxy(session, {
+          get(inner, innerKey) {
+            if (innerKey !== 'execute') return bind(inner, innerKey);
+            return (sql: string, options?: { readonly signal?: AbortSignal }) => {
+              log.push({ user: inner.user, sql });
+              return inner.execute(sql, options);
+            };
+          },
+        });
+      };
+    },
+  });
+}

@@ -14,7 +14,11 @@
  *                                   password per request (HTTP Basic), or a bearer token from
  *                                   POST /api/tokens (no cookie, so no CSRF token needed)
  *
- * Sessions are kept in memory: restarting the server signs everyone out.
+ * Sessions are kept in memory: restarting the server signs everyone out. Repeated failed
+ * sign-ins from one address (the form, HTTP Basic or a bad token) are answered ever more
+ * slowly, up to 5 s, as on the SQL port; while such a delay runs, that address's next
+ * attempt waits it out before its password is checked, so giving up on a slow answer gains
+ * nothing.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -28,6 +32,7 @@ import type { ObjectStore } from '../lake/index.ts';
 import { LakeError } from '../lake/index.ts';
 import { SqlError, type QueryResult, type Warehouse } from '../warehouse/index.ts';
 import type { Logger } from '../util/logger.ts';
+import { SignInFailures } from '../pgwire/server.ts';
 import { LiveHub } from './live.ts';
 import { registerApi } from './routes.ts';
 import { csrfMatches, SESSION_COOKIE, SESSION_IDLE_MS, SessionStore } from './sessions.ts';
@@ -51,6 +56,12 @@ export interface ConsoleServerOptions {
   readonly tileUrl?: string;
   /** Folder of the built pages (default `dist/console/` of the installation). */
   readonly staticDir?: string;
+  /**
+   * The superuser the server runs as: live dashboards compute visuals over tables and views
+   * once, as this user, for every viewer allowed to read them. Without it each viewer's
+   * visuals run as that viewer.
+   */
+  readonly serviceUser?: string;
 }
 
 const TOKEN_TTL_MS = 12 * 60 * 60 * 1000;
@@ -79,7 +90,14 @@ export function createConsoleServer(options: ConsoleServerOptions): FastifyInsta
   const tokenKey = randomBytes(32);
   const authCache = new Map<string, { user: string; until: number }>();
   const sessions = new SessionStore();
-  const live = new LiveHub({ warehouse: options.warehouse, logger: options.logger });
+  const failures = new SignInFailures();
+  /** Per address: when its last failed sign-in is answered; further attempts wait till then. */
+  const penalties = new Map<string, number>();
+  const live = new LiveHub({
+    warehouse: options.warehouse,
+    logger: options.logger,
+    ...(options.serviceUser ? { serviceUser: options.serviceUser } : {}),
+  });
   const staticDir = options.staticDir ?? DEFAULT_STATIC_DIR;
   const built = existsSync(`${staticDir}/index.html`);
   const tileOrigin = options.tileUrl ? new URL(options.tileUrl.replace(/[{}]/g, '')).origin : '';
@@ -130,6 +148,32 @@ export function createConsoleServer(options: ConsoleServerOptions): FastifyInsta
     return undefined;
   }
 
+  /** Waits out a failed sign-in's delay from the same address, if one is running. */
+  async function waitPenalty(address: string): Promise<void> {
+    const until = penalties.get(address);
+    if (until === undefined) return;
+    const wait = until - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    else penalties.delete(address);
+  }
+
+  /** Records a failed sign-in and waits as long as repeated failures from its address deserve. */
+  async function signInFailed(address: string): Promise<void> {
+    const wait = failures.failed(address);
+    if (wait <= 0) return;
+    penalties.set(address, Date.now() + wait);
+    if (penalties.size > SignInFailures.MAX_ADDRESSES) {
+      const now = Date.now();
+      for (const [a, until] of penalties) if (until <= now) penalties.delete(a);
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+
+  function signInSucceeded(address: string): void {
+    failures.succeeded(address);
+    penalties.delete(address);
+  }
+
   function unauthorized(reply: FastifyReply, basic: boolean): FastifyReply {
     if (basic) reply.header('www-authenticate', 'Basic realm="sluice", charset="UTF-8"');
     return reply.code(401).send({
@@ -147,8 +191,12 @@ export function createConsoleServer(options: ConsoleServerOptions): FastifyInsta
     const isApi = path.startsWith('/api/');
     const header = request.headers.authorization;
     if (isApi && header) {
+      await waitPenalty(request.ip);
       const user = await headerUser(header);
-      if (!user) return unauthorized(reply, true);
+      if (!user) {
+        await signInFailed(request.ip);
+        return unauthorized(reply, true);
+      }
       request.consoleUser = user;
       return;
     }
@@ -224,13 +272,16 @@ export function createConsoleServer(options: ConsoleServerOptions): FastifyInsta
         .code(403)
         .type('text/html; charset=utf-8')
         .send(loginPage({ next, error: 'Sign-in refused: the form came from another site.' }));
+    await waitPenalty(request.ip);
     if (!user || !(await options.warehouse.authenticate(user, String(body.password ?? '')))) {
       options.logger.info({ user, ip: request.ip }, 'A console sign-in failed.');
+      await signInFailed(request.ip);
       return reply
         .code(401)
         .type('text/html; charset=utf-8')
         .send(loginPage({ next, user, error: 'Wrong user name or password.' }));
     }
+    signInSucceeded(request.ip);
     const session = sessions.create(user.toLowerCase());
     reply.setCookie(SESSION_COOKIE, session.id, {
       path: '/',

@@ -1,6 +1,6 @@
 /**
- * Live dashboards: every visual's data is computed once per (visual, filters, user) and
- * shared by every viewer; a commit in the warehouse marks the cache stale and the data of
+ * Live dashboards: every visual's data is computed once per (visual, filters, time window)
+ * and shared by every viewer; a commit in the warehouse marks the cache stale and the data of
  * every watched visual is recomputed once and pushed to its viewers over server-sent events.
  *
  * Refreshes are driven by commits, not timers: a burst of commits within REFRESH_DEBOUNCE_MS
@@ -8,9 +8,15 @@
  * exactly one more), and refreshes start at least REFRESH_MIN_INTERVAL_MS apart. A visual
  * whose data did not change is not sent again.
  *
- * Queries run as the viewing user (their privileges apply), so the sharing is among the
- * viewers signed in as the same warehouse user; each user's visuals are computed two at a
- * time, in two sessions.
+ * Who computes what: a visual over a schema-qualified table or view is computed once as the
+ * service user (the superuser the server runs as), and each viewer is served that result
+ * only after a cheap check that they may read the relation (`SELECT * FROM r LIMIT 0` run as
+ * them, so the warehouse's own rules decide; the answer is kept a few seconds and forgotten
+ * when a statement that may have been a GRANT or REVOKE commits). A viewer without SELECT
+ * gets the 42501 error on that visual alone. A visual over a saved query (any SQL) or an
+ * unqualified name (which each user's search_path may resolve differently) runs as the
+ * viewer, shared among viewers signed in as the same user. Each user's visuals are computed
+ * two at a time, in two sessions.
  *
  * @see https://html.spec.whatwg.org/multipage/server-sent-events.html
  */
@@ -19,6 +25,7 @@ import { SqlError, type Warehouse, type WarehouseSession } from '../warehouse/in
 import type { Logger } from '../util/logger.ts';
 import {
   planVisual,
+  sourceSql,
   VisualError,
   type DashboardSpec,
   type Filters,
@@ -37,6 +44,10 @@ const REFRESH_MIN_INTERVAL_MS = 500;
 const HEARTBEAT_MS = 15_000;
 /** Visuals of one user computed at once, each in its own session. */
 const SESSIONS_PER_USER = 2;
+/** How long a viewer's permission to read a relation is trusted without asking again. */
+const GRANT_CACHE_MS = 5_000;
+/** Command tags of statements that change rows and never privileges. */
+const DATA_COMMANDS = /^(SELECT|SHOW|SET|INSERT|UPDATE|DELETE|MERGE|COPY|UNLOAD|TRUNCATE)\b/;
 
 /** Runs one visual's queries in a session and shapes the answer. */
 export async function computeVisual(
@@ -82,6 +93,11 @@ interface Viewer {
 export interface LiveHubOptions {
   readonly warehouse: Warehouse;
   readonly logger: Logger;
+  /**
+   * The superuser that computes visuals over tables and views once for every viewer; without
+   * it every visual runs as its viewer.
+   */
+  readonly serviceUser?: string;
 }
 
 /** Cache entry of one visual under one set of filters. */
@@ -90,11 +106,31 @@ interface CacheEntry {
   answer: Promise<VisualAnswer>;
 }
 
+/** A viewer's permission to read one relation: undefined when allowed, else the error to show. */
+interface GrantEntry {
+  generation: number;
+  until: number;
+  denied: Promise<string | undefined>;
+}
+
+/** The relation a visual reads when it may be computed once for every viewer (`schema.name`), else undefined. */
+export function sharedRelation(spec: VisualSpec): string | undefined {
+  if (!('table' in spec.source) || !spec.source.table.includes('.')) return undefined;
+  try {
+    return sourceSql(spec.source);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The shared cache and the event streams of open dashboards. */
 export class LiveHub {
   private readonly viewers = new Set<Viewer>();
   private readonly cache = new Map<string, CacheEntry>();
   private generation = 0;
+  /** Viewers' permissions per (user, relation); `grantGeneration` moves when grants may have changed. */
+  private readonly grants = new Map<string, GrantEntry>();
+  private grantGeneration = 0;
   private refreshing: Promise<void> | undefined;
   private again = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -108,16 +144,32 @@ export class LiveHub {
 
   /** Creates the hub and listens for commits. */
   constructor(private readonly options: LiveHubOptions) {
-    this.unsubscribe = options.warehouse.onCommit(() => this.onCommit());
+    this.unsubscribe = options.warehouse.onCommit((tables, commands) => this.onCommit(tables, commands));
     this.heartbeat = setInterval(() => {
       for (const viewer of this.viewers) viewer.res.write(': keep-alive\n\n');
     }, HEARTBEAT_MS);
     this.heartbeat.unref();
   }
 
-  /** A visual's answer, from the cache when nothing was committed since it was computed. */
-  answer(spec: VisualSpec, filters: Filters, user: string): Promise<VisualAnswer> {
-    const key = JSON.stringify([user, spec, filters]);
+  /**
+   * A visual's answer for a viewer: the shared one (after checking the viewer may read its
+   * relation) or the viewer's own, from the cache when nothing was committed since it was
+   * computed.
+   */
+  async answer(spec: VisualSpec, filters: Filters, user: string): Promise<VisualAnswer> {
+    const relation = this.options.serviceUser ? sharedRelation(spec) : undefined;
+    if (relation === undefined || !this.options.serviceUser) return this.cached(spec, filters, user);
+    // The service user reads everything; anyone else is checked.
+    const denied = user === this.options.serviceUser ? undefined : await this.mayRead(user, relation);
+    if (denied !== undefined) return { id: spec.id, error: denied };
+    const answer = await this.cached(spec, filters, this.options.serviceUser, '');
+    return answer.id === spec.id ? answer : { ...answer, id: spec.id };
+  }
+
+  /** The cached answer of a visual computed as `user`, shared under `scope` (the user, or '' for everyone). */
+  private cached(spec: VisualSpec, filters: Filters, user: string, scope = user): Promise<VisualAnswer> {
+    // The id names the visual on its dashboard only: the same visual elsewhere shares the answer.
+    const key = JSON.stringify([scope, { ...spec, id: '' }, filters]);
     const cached = this.cache.get(key);
     if (cached && cached.generation === this.generation) return cached.answer;
     const entry: CacheEntry = { generation: this.generation, answer: this.compute(spec, filters, user) };
@@ -128,23 +180,70 @@ export class LiveHub {
     return entry.answer;
   }
 
+  /** Why `user` may not read `relation` (the warehouse's error), or undefined when they may. */
+  private mayRead(user: string, relation: string): Promise<string | undefined> {
+    const key = `${user}\u0000${relation}`;
+    const now = Date.now();
+    const cached = this.grants.get(key);
+    if (cached && cached.generation === this.grantGeneration && cached.until > now) return cached.denied;
+    const entry: GrantEntry = {
+      generation: this.grantGeneration,
+      until: now + GRANT_CACHE_MS,
+      // In a session of its own, so a check never waits behind a computation.
+      denied: this.withSession(
+        user,
+        async (session) => {
+          await session.execute(`SELECT * FROM ${relation} LIMIT 0`);
+        },
+        'check',
+      ).then(
+        () => undefined,
+        (error: unknown) => {
+          // A lost session says nothing about the grant: ask again next time.
+          if (error instanceof SqlError && error.sqlstate === '08003') this.grants.delete(key);
+          return visualErrorMessage(error);
+        },
+      ),
+    };
+    this.grants.set(key, entry);
+    if (this.grants.size > 1000) {
+      for (const [k, e] of this.grants)
+        if (e.until <= now || e.generation !== this.grantGeneration) this.grants.delete(k);
+    }
+    return entry.denied;
+  }
+
+  /**
+   * Runs `job` in one of `user`'s sessions (the next of SESSIONS_PER_USER, or the one named
+   * `name`), opened on first use and dropped when its connection is lost.
+   */
+  private async withSession<T>(
+    user: string,
+    job: (session: WarehouseSession) => Promise<T>,
+    name?: string,
+  ): Promise<T> {
+    const slot = `${user}\u0000${name ?? this.nextSlot++ % SESSIONS_PER_USER}`;
+    let opening = this.sessions.get(slot);
+    if (!opening) {
+      opening = this.options.warehouse.openSession(user);
+      this.sessions.set(slot, opening);
+      opening.catch(() => this.sessions.delete(slot));
+    }
+    try {
+      return await job(await opening);
+    } catch (error) {
+      if (error instanceof SqlError && error.sqlstate === '08003') this.sessions.delete(slot);
+      throw error;
+    }
+  }
+
   private async compute(spec: VisualSpec, filters: Filters, user: string): Promise<VisualAnswer> {
     const started = Date.now();
     this.computations++;
-    let slot: string | undefined;
     try {
-      slot = `${user}\u0000${this.nextSlot++ % SESSIONS_PER_USER}`;
-      let opening = this.sessions.get(slot);
-      if (!opening) {
-        const key = slot;
-        opening = this.options.warehouse.openSession(user);
-        this.sessions.set(key, opening);
-        opening.catch(() => this.sessions.delete(key));
-      }
-      const data = await computeVisual(await opening, spec, filters);
+      const data = await this.withSession(user, (session) => computeVisual(session, spec, filters));
       return { id: spec.id, data, ms: Date.now() - started };
     } catch (error) {
-      if (slot && error instanceof SqlError && error.sqlstate === '08003') this.sessions.delete(slot);
       return { id: spec.id, error: visualErrorMessage(error) };
     }
   }
@@ -181,8 +280,12 @@ export class LiveHub {
     );
   }
 
-  private onCommit(): void {
+  private onCommit(tables: readonly string[], commands?: readonly string[]): void {
     this.generation++;
+    // Anything but a batch load or a script of plain reads and writes (a GRANT, a REVOKE, a
+    // DROP, a COMMIT of who knows what) may have changed who may read what.
+    const dataOnly = tables.length > 0 || (commands?.every((c) => DATA_COMMANDS.test(c)) ?? false);
+    if (!dataOnly) this.grantGeneration++;
     if (this.viewers.size === 0 || this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
