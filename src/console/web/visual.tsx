@@ -192,11 +192,15 @@ function barOption(data: Extract<VisualData, { kind: 'bar' }>): ChartOption {
 }
 
 function histogramOption(data: Extract<VisualData, { kind: 'histogram' }>): ChartOption {
+  // Enough decimals that neighbouring bin edges differ (0.40–0.46, not 0.4–0.4).
+  const first = data.bins[0];
+  const width = first ? Math.abs(first.to - first.from) : 1;
+  const digits = width > 0 ? Math.min(6, Math.max(0, Math.ceil(-Math.log10(width)))) : 1;
   return {
     animation: false,
     tooltip: { trigger: 'axis' },
     grid: { left: 56, right: 16, top: 16, bottom: 40 },
-    xAxis: { type: 'category', data: data.bins.map((b) => `${fmt(b.from, 1)}–${fmt(b.to, 1)}`) },
+    xAxis: { type: 'category', data: data.bins.map((b) => `${fmt(b.from, digits)}–${fmt(b.to, digits)}`) },
     yAxis: { type: 'value', name: 'count' },
     series: [{ type: 'bar', barCategoryGap: '2%', color: PALETTE[1], data: data.bins.map((b) => b.count) }],
   };
