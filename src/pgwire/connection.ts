@@ -16,6 +16,7 @@ import type {
 } from '../warehouse/index.ts';
 import { parseStdioCopy, SqlError, splitStatements, type ScriptStatement } from '../warehouse/index.ts';
 import { CopyDecoder, encodeCopyRow } from './copy.ts';
+import { CursorError, CursorSet, parseCursorCommand } from './cursors.ts';
 import type { Logger } from '../util/logger.ts';
 import {
   BodyReader,
@@ -34,6 +35,11 @@ import { binaryParamText, encodeValue, fieldDescriptions, OID, resultFormats, wi
 
 /** The only database the warehouse has. */
 export const DATABASE = 'dev';
+
+/** _text: the type of an array parameter whose type the client left open. */
+const TEXT_ARRAY_OID = 1009;
+/** _numeric: the same, when every element is a number. */
+const NUMERIC_ARRAY_OID = 1231;
 
 /** Flush DataRows to the socket once this many bytes are waiting. */
 const FLUSH_BYTES = 256 * 1024;
@@ -142,6 +148,7 @@ export class Connection {
   private secure = false;
   private superuser = false;
   private copyIn: CopyInState | undefined;
+  private readonly cursors = new CursorSet();
 
   /** Starts serving the socket. */
   constructor(
@@ -534,6 +541,11 @@ export class Connection {
     // A COPY with the client's data runs statement by statement (the data arrives between them).
     if (/\bcopy\b/i.test(sql) && /\bstd(?:in|out)\b/i.test(sql))
       return this.runScript(splitStatements(sql), 0);
+    // Cursor statements are kept here, beside the session, so they too run one by one.
+    if (/\b(?:declare|fetch|move|close)\b/i.test(sql)) {
+      const statements = splitStatements(sql);
+      if (statements.some((st) => parseCursorCommandSafe(st.text))) return this.runScript(statements, 0);
+    }
     // Several statements in one Query run in one implicit transaction, as in PostgreSQL and
     // Redshift: an error rolls back the statements before it too. A string with its own
     // BEGIN / COMMIT / ROLLBACK is left to manage its transactions.
@@ -562,10 +574,48 @@ export class Connection {
         failure ??= error;
       }
     }
+    if (session.transactionStatus === 'idle') this.cursors.endTransaction();
     if (failure === undefined && results.length === 0) this.writer.emptyQuery();
     for (const result of results) await this.sendResult(result);
     if (failure !== undefined) this.sendError(failure);
     this.writer.readyForQuery(this.status());
+  }
+
+  /** Runs one statement: a cursor statement here, anything else in the session. */
+  private async runStatement(sql: string): Promise<readonly QueryResult[]> {
+    const session = this.session as WarehouseSession;
+    const command = parseCursorCommand(sql);
+    if (!command) return session.execute(sql);
+    switch (command.kind) {
+      case 'declare': {
+        if (!command.hold && session.transactionStatus === 'idle')
+          throw new ClientError('DECLARE CURSOR can only be used in transaction blocks', '25P01');
+        if (this.cursors.has(command.name))
+          throw new ClientError(`cursor "${command.name}" already exists`, '42P03');
+        let results: readonly QueryResult[];
+        try {
+          results = await session.execute(command.query);
+        } catch (error) {
+          if (error instanceof SqlError && error.options.position !== undefined)
+            throw new SqlError(error.message, error.sqlstate, {
+              ...error.options,
+              position: error.options.position + command.queryOffset,
+            });
+          throw error;
+        }
+        const [result] = results;
+        if (!result || !hasRows(result) || results.length !== 1)
+          throw new ClientError('cursor can only scan a query that returns rows', '42P11');
+        this.cursors.declare(command.name, result, command.hold);
+        return [{ command: 'DECLARE CURSOR', columns: [], rows: [], rowCount: 0 }];
+      }
+      case 'fetch':
+      case 'move':
+        return [this.cursors.move(command.kind, command.name, command.direction)];
+      case 'close':
+        this.cursors.close(command.name);
+        return [{ command: 'CLOSE CURSOR', columns: [], rows: [], rowCount: 0 }];
+    }
   }
 
   private async sendResult(result: QueryResult): Promise<void> {
@@ -596,10 +646,12 @@ export class Connection {
           return;
         }
         if (copy) await this.copyOut(session, copy);
-        else for (const result of await session.execute(st.text)) await this.sendResult(result);
+        else for (const result of await this.runStatement(st.text)) await this.sendResult(result);
       } catch (error) {
         this.sendError(error, (offset) => offset + st.offset);
         break;
+      } finally {
+        if (session.transactionStatus === 'idle') this.cursors.endTransaction();
       }
     }
     this.writer.readyForQuery(this.status());
@@ -720,7 +772,7 @@ export class Connection {
         ...(pos !== undefined ? { position: toOriginal ? toOriginal(pos - 1) + 1 : pos } : {}),
         ...(error.options.where ? { where: error.options.where } : {}),
       };
-    } else if (error instanceof ClientError) {
+    } else if (error instanceof ClientError || error instanceof CursorError) {
       fields = { severity: 'ERROR', code: error.sqlstate, message: error.message };
     } else {
       this.log.error({ err: String(error), user: this.user }, 'SQL statement failed unexpectedly');
@@ -758,7 +810,7 @@ export class Connection {
   private parse(body: BodyReader): void {
     const name = body.cstring();
     const text = body.cstring();
-    const count = body.int16();
+    const count = body.uint16();
     const types: number[] = [];
     for (let i = 0; i < count; i++) types.push(body.int32());
     if (name !== '' && this.statements.has(name))
@@ -773,6 +825,8 @@ export class Connection {
         '0A000',
       );
     const used = paramCount(sql);
+    // The count goes over the wire in 16 bits, as in PostgreSQL.
+    if (used > 65535) throw new ClientError('number of parameters must be between 0 and 65535', '54000');
     while (types.length < used) types.push(0);
     this.statements.set(name, { sql, paramTypes: types });
     this.writer.message('1');
@@ -781,16 +835,16 @@ export class Connection {
   private bind(body: BodyReader): void {
     const portalName = body.cstring();
     const statementName = body.cstring();
-    const formatCount = body.int16();
+    const formatCount = body.uint16();
     const formats: number[] = [];
     for (let i = 0; i < formatCount; i++) formats.push(body.int16());
-    const valueCount = body.int16();
+    const valueCount = body.uint16();
     const values: (Buffer | null)[] = [];
     for (let i = 0; i < valueCount; i++) {
       const len = body.int32();
       values.push(len < 0 ? null : body.bytes(len));
     }
-    const resultCount = body.int16();
+    const resultCount = body.uint16();
     const formatCodes: number[] = [];
     for (let i = 0; i < resultCount; i++) formatCodes.push(body.int16());
     const statement = this.statements.get(statementName);
@@ -812,6 +866,14 @@ export class Connection {
         if (text === undefined)
           throw new ClientError(`unsupported binary format for parameter $${i + 1} (type ${oid})`, '22P03');
       } else text = value.toString('utf8');
+      // `= ANY($1)` with the type left open: PostgreSQL infers an array, as node-postgres expects.
+      if (oid === 0 && new RegExp(`\\b(?:any|all)\\s*\\(\\s*\\$${i + 1}\\s*\\)`, 'i').test(statement.sql))
+        return paramLiteral(
+          text,
+          /^\{\s*(?:"?-?\d+(?:\.\d+)?"?\s*(?:,\s*"?-?\d+(?:\.\d+)?"?\s*)*)?\}$/.test(text)
+            ? NUMERIC_ARRAY_OID
+            : TEXT_ARRAY_OID,
+        );
       return paramLiteral(text, oid);
     });
     this.portals.set(portalName, {
@@ -850,9 +912,8 @@ export class Connection {
     if (portal.run) return portal.run;
     let result: QueryResult | undefined;
     if (portal.statement.sql !== '') {
-      const session = this.session as WarehouseSession;
       try {
-        [result] = await session.execute(portal.bound.sql);
+        [result] = await this.runStatement(portal.bound.sql);
       } catch (error) {
         if (error instanceof SqlError) throw new BoundSqlError(error, portal.bound);
         throw error;
@@ -893,7 +954,10 @@ export class Connection {
   private sync(): void {
     this.ignoreTillSync = false;
     // Portals live until the end of the transaction.
-    if (this.status() === 'I') this.portals.clear();
+    if (this.status() === 'I') {
+      this.portals.clear();
+      this.cursors.endTransaction();
+    }
     this.writer.readyForQuery(this.status());
   }
 }
@@ -906,6 +970,15 @@ class BoundSqlError extends SqlError {
       ...error.options,
       ...(pos !== undefined ? { position: bound.originalOffset(pos - 1) + 1 } : {}),
     });
+  }
+}
+
+/** parseCursorCommand, with a malformed FETCH left for the per-statement run to report. */
+function parseCursorCommandSafe(sql: string): boolean {
+  try {
+    return parseCursorCommand(sql) !== undefined;
+  } catch {
+    return true;
   }
 }
 

@@ -72,6 +72,13 @@ export class BodyReader {
     this.offset += 2;
     return v;
   }
+  /** Reads an unsigned 16-bit integer (counts: PostgreSQL allows 65535 parameters). */
+  uint16(): number {
+    this.need(2);
+    const v = this.body.readUInt16BE(this.offset);
+    this.offset += 2;
+    return v;
+  }
   /** Reads a signed 32-bit integer. */
   int32(): number {
     this.need(4);

@@ -30,3 +30,12 @@ test('an error position in the bound SQL maps back to the statement text', () =>
   assert.equal(bound.originalOffset(bound.sql.indexOf('nosuch')), 'SELECT $1 + '.length);
   assert.equal(bound.originalOffset(9), 7);
 });
+
+test('an array parameter becomes a list literal whose elements cannot escape their quotes', () => {
+  assert.equal(paramLiteral('{1,2,-3}', 1016), '[1, 2, (-3)]');
+  assert.equal(paramLiteral(`{"it's","a,b",NULL}`, 1009), `['it''s', 'a,b', NULL]`);
+  assert.equal(paramLiteral('{{1,2},{3,4}}', 1007), '[[1, 2], [3, 4]]');
+  assert.equal(paramLiteral('{}', 1009), '[]');
+  // Not an array literal: left as a string, for the statement to reject.
+  assert.equal(paramLiteral('[1,2]', 1007), "'[1,2]'");
+});

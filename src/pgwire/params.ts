@@ -6,7 +6,7 @@
  *
  * @see https://www.postgresql.org/docs/15/sql-syntax-lexical.html
  */
-import { OID } from './types.ts';
+import { arrayElementOid, OID, parseArrayText } from './types.ts';
 
 /** One `$n` in the SQL text. */
 export interface ParamRef {
@@ -114,6 +114,12 @@ export function quoteLiteral(text: string): string {
  */
 export function paramLiteral(value: string | null, typeOid: number): string {
   if (value === null) return 'NULL';
+  const element = arrayElementOid(typeOid);
+  if (element !== undefined) {
+    // An array parameter becomes a list literal, so `x = ANY($1)` and `$1[1]` work.
+    const items = parseArrayText(value.trim());
+    if (items) return listLiteral(items, element);
+  }
   if (NUMERIC_OIDS.has(typeOid) && PLAIN_NUMBER.test(value.trim())) {
     const v = value.trim();
     // Parentheses keep `x-$1` with -5 from becoming the comment `x--5`.
@@ -125,6 +131,12 @@ export function paramLiteral(value: string | null, typeOid: number): string {
     if (FALSE_WORDS.has(w)) return 'FALSE';
   }
   return quoteLiteral(value);
+}
+
+type ArrayItems = NonNullable<ReturnType<typeof parseArrayText>>;
+
+function listLiteral(items: ArrayItems, element: number): string {
+  return `[${items.map((item) => (Array.isArray(item) ? listLiteral(item, element) : paramLiteral(item, element))).join(', ')}]`;
 }
 
 /** SQL with parameters substituted, and a map from offsets in it back to the original. */

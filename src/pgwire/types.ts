@@ -34,6 +34,40 @@ export const OID = {
   jsonb: 3802,
 } as const;
 
+/** The array type of each element type (pg_type.typarray). */
+const ARRAY_OF: ReadonlyMap<number, number> = new Map([
+  [OID.bool, 1000],
+  [OID.bytea, 1001],
+  [OID.name, 1003],
+  [OID.int2, 1005],
+  [OID.int4, 1007],
+  [OID.text, 1009],
+  [OID.bpchar, 1014],
+  [OID.varchar, 1015],
+  [OID.int8, 1016],
+  [OID.float4, 1021],
+  [OID.float8, 1022],
+  [OID.oid, 1028],
+  [OID.timestamp, 1115],
+  [OID.date, 1182],
+  [OID.time, 1183],
+  [OID.timestamptz, 1185],
+  [OID.interval, 1187],
+  [OID.numeric, 1231],
+  [OID.timetz, 1270],
+  [OID.uuid, 2951],
+  [OID.json, 199],
+  [OID.jsonb, 3807],
+]);
+
+/** The element type of each array type (pg_type.typelem). */
+const ELEMENT_OF: ReadonlyMap<number, number> = new Map([...ARRAY_OF].map(([e, a]) => [a, e]));
+
+/** The element type OID of an array type OID, or undefined for a non-array type. */
+export function arrayElementOid(oid: number): number | undefined {
+  return ELEMENT_OF.get(oid);
+}
+
 /** pg_type.typlen for the fixed-size types; everything else is -1. */
 const TYPE_SIZE: ReadonlyMap<number, number> = new Map([
   [OID.bool, 1],
@@ -106,6 +140,11 @@ export interface WireType {
 /** Maps a PostgreSQL type name (`numeric(5,2)`, `character varying(36)`) to its OID and typmod; unknown names are text. */
 export function wireType(typeName: string): WireType {
   const name = typeName.trim().toLowerCase();
+  if (name.endsWith('[]')) {
+    // An array's typmod is its element's (numeric(5,2)[] keeps 5,2).
+    const element = wireType(name.slice(0, -2));
+    return { oid: ARRAY_OF.get(element.oid) ?? OID.text, size: -1, modifier: element.modifier };
+  }
   const m = /^(.*?)\s*\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\)$/.exec(name);
   const base = m ? (m[1] as string) : name;
   const oid = SIMPLE_TYPES.get(base) ?? OID.text;
@@ -117,8 +156,12 @@ export function wireType(typeName: string): WireType {
 
 /** True when the binary format is implemented for a type OID (others are sent as text). */
 export function hasBinaryFormat(oid: number): boolean {
+  const element = ELEMENT_OF.get(oid);
+  if (element !== undefined) return hasBinaryFormat(element);
   return (
     oid === OID.bool ||
+    oid === OID.bytea ||
+    oid === OID.timetz ||
     oid === OID.int2 ||
     oid === OID.int4 ||
     oid === OID.int8 ||
@@ -329,14 +372,215 @@ export function encodeValue(value: unknown, oid: number, format: number): Buffer
       );
       return b;
     }
+    case OID.bytea: {
+      // The text form is bytea's hex output, \x followed by two digits a byte.
+      const text = textValue(value, oid);
+      return /^\\x(?:[0-9a-fA-F]{2})*$/.test(text)
+        ? Buffer.from(text.slice(2), 'hex')
+        : Buffer.from(text, 'utf8');
+    }
+    case OID.timetz: {
+      // Microseconds since midnight, then the zone's offset in seconds west of UTC.
+      const m = /^(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?$/.exec(
+        textValue(value, oid),
+      );
+      if (!m) return unencodable(value, oid);
+      const b = Buffer.alloc(12);
+      b.writeBigInt64BE(
+        BigInt(((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1_000_000) +
+          BigInt((m[4] ?? '').padEnd(6, '0')),
+        0,
+      );
+      const east = (Number(m[6]) * 60 + Number(m[7] ?? 0)) * 60 + Number(m[8] ?? 0);
+      b.writeInt32BE(m[5] === '+' ? -east : east, 8);
+      return b;
+    }
     case OID.uuid: {
       const hex = textValue(value, oid).replaceAll('-', '');
       return /^[0-9a-fA-F]{32}$/.test(hex) ? Buffer.from(hex, 'hex') : unencodable(value, oid);
     }
-    default:
+    default: {
+      const element = ELEMENT_OF.get(oid);
+      if (element !== undefined)
+        return arrayBinary(textValue(value, oid), element) ?? unencodable(value, oid);
       // The binary form of the text types is their UTF-8 bytes.
       return Buffer.from(textValue(value, oid), 'utf8');
+    }
   }
+}
+
+/** A parsed array literal: elements (null for NULL) or nested arrays. */
+type ArrayItems = (string | null | ArrayItems)[];
+
+/**
+ * Reads PostgreSQL's array text format (`{1,2}`, `{"a,b",NULL}`, `{{1,2},{3,4}}`); undefined
+ * when the text is not one.
+ * @see https://www.postgresql.org/docs/15/arrays.html#ARRAYS-IO
+ */
+export function parseArrayText(text: string): ArrayItems | undefined {
+  let i = 0;
+  const parse = (): ArrayItems | undefined => {
+    if (text[i] !== '{') return undefined;
+    i++;
+    const items: ArrayItems = [];
+    if (text[i] === '}') {
+      i++;
+      return items;
+    }
+    for (;;) {
+      while (text[i] === ' ') i++;
+      if (text[i] === '{') {
+        const inner = parse();
+        if (!inner) return undefined;
+        items.push(inner);
+      } else if (text[i] === '"') {
+        let v = '';
+        i++;
+        while (i < text.length && text[i] !== '"') {
+          if (text[i] === '\\') i++;
+          v += text[i] ?? '';
+          i++;
+        }
+        if (text[i] !== '"') return undefined;
+        i++;
+        items.push(v);
+      } else {
+        const start = i;
+        while (i < text.length && text[i] !== ',' && text[i] !== '}') i++;
+        const v = text.slice(start, i).trim();
+        items.push(/^null$/i.test(v) ? null : v);
+      }
+      while (text[i] === ' ') i++;
+      if (text[i] === ',') i++;
+      else if (text[i] === '}') {
+        i++;
+        return items;
+      } else return undefined;
+    }
+  };
+  const items = parse();
+  return items && i === text.length ? items : undefined;
+}
+
+/**
+ * An array literal in the binary array format: ndim, has-nulls flag, element type, each
+ * dimension's length and lower bound (1), then each element as length and bytes (-1 for NULL).
+ * Undefined when the literal is not a rectangular array.
+ * @see https://github.com/postgres/postgres/blob/REL_15_STABLE/src/backend/utils/adt/arrayfuncs.c (array_send)
+ */
+function arrayBinary(text: string, element: number): Buffer | undefined {
+  const items = parseArrayText(text);
+  if (!items) return undefined;
+  const dims: number[] = [];
+  for (let level: ArrayItems | string | null = items; Array.isArray(level); level = level[0] ?? null) {
+    dims.push(level.length);
+    if (level.length === 0) break;
+  }
+  if (dims[0] === 0) return Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, ...int32(element)]);
+  const flat: (string | null)[] = [];
+  const walk = (level: ArrayItems, depth: number): boolean => {
+    if (level.length !== dims[depth]) return false;
+    for (const item of level) {
+      if (Array.isArray(item) !== depth < dims.length - 1) return false;
+      if (Array.isArray(item)) {
+        if (!walk(item, depth + 1)) return false;
+      } else flat.push(item);
+    }
+    return true;
+  };
+  if (!walk(items, 0)) return undefined;
+  const parts: Buffer[] = [
+    Buffer.from([...int32(dims.length), ...int32(flat.includes(null) ? 1 : 0), ...int32(element)]),
+  ];
+  for (const d of dims) parts.push(Buffer.from([...int32(d), ...int32(1)]));
+  for (const item of flat) {
+    const bytes = item === null ? null : encodeValue(item, element, 1);
+    parts.push(Buffer.from(int32(bytes === null ? -1 : bytes.length)));
+    if (bytes) parts.push(bytes);
+  }
+  return Buffer.concat(parts);
+}
+
+function int32(n: number): number[] {
+  const b = Buffer.alloc(4);
+  b.writeInt32BE(n, 0);
+  return [...b];
+}
+
+/** The text of a binary numeric (numeric_recv's input); undefined when malformed. */
+function numericText(bytes: Buffer): string | undefined {
+  if (bytes.length < 8) return undefined;
+  const ndigits = bytes.readInt16BE(0);
+  const weight = bytes.readInt16BE(2);
+  const sign = bytes.readUInt16BE(4);
+  const dscale = bytes.readInt16BE(6);
+  if (bytes.length !== 8 + ndigits * 2) return undefined;
+  if (sign === 0xc000) return 'NaN';
+  if (sign === 0xd000) return 'Infinity';
+  if (sign === 0xf000) return '-Infinity';
+  let int = '';
+  let frac = '';
+  for (let i = 0; i < ndigits; i++) {
+    const digits = String(bytes.readInt16BE(8 + i * 2)).padStart(4, '0');
+    if (i <= weight) int += digits;
+    else frac += digits;
+  }
+  // Groups between the last digit and the decimal point, or between the point and the first digit.
+  if (weight >= ndigits) int += '0000'.repeat(weight - ndigits + 1);
+  if (weight < -1) frac = '0000'.repeat(-weight - 1) + frac;
+  int = int.replace(/^0+(?=\d)/, '') || '0';
+  frac = frac.padEnd(dscale, '0').slice(0, dscale);
+  return `${sign === 0x4000 ? '-' : ''}${int}${frac ? `.${frac}` : ''}`;
+}
+
+/** Days or microseconds since 2000-01-01 as `YYYY-MM-DD[ HH:MM:SS.ffffff]`. */
+function timestampText(micros: bigint, withTime: boolean): string {
+  const total = micros + PG_EPOCH_MICROS;
+  const ms = Number(total / 1000n) - (total % 1000n < 0n ? 1 : 0);
+  const d = new Date(ms);
+  const date = `${String(d.getUTCFullYear()).padStart(4, '0')}-${String(d.getUTCMonth() + 1).padStart(2, '0')}-${String(d.getUTCDate()).padStart(2, '0')}`;
+  if (!withTime) return date;
+  const frac = ((total % 1_000_000n) + 1_000_000n) % 1_000_000n;
+  return `${date} ${d.toISOString().slice(11, 19)}.${frac.toString().padStart(6, '0')}`;
+}
+
+/** A binary array parameter as an array literal; undefined when its element type has no binary form here. */
+function arrayParamText(bytes: Buffer): string | undefined {
+  if (bytes.length < 12) return undefined;
+  const ndim = bytes.readInt32BE(0);
+  const element = bytes.readInt32BE(8);
+  if (ndim === 0) return '{}';
+  const dims: number[] = [];
+  let at = 12;
+  for (let d = 0; d < ndim; d++, at += 8) dims.push(bytes.readInt32BE(at));
+  const values: string[] = [];
+  const total = dims.reduce((a, b) => a * b, 1);
+  for (let n = 0; n < total; n++) {
+    const len = bytes.readInt32BE(at);
+    at += 4;
+    if (len < 0) {
+      values.push('NULL');
+      continue;
+    }
+    const text = binaryParamText(bytes.subarray(at, at + len), element);
+    if (text === undefined) return undefined;
+    values.push(quoteElement(text));
+    at += len;
+  }
+  const build = (depth: number): string => {
+    const size = dims[depth] as number;
+    const parts: string[] = [];
+    for (let i = 0; i < size; i++)
+      parts.push(depth === dims.length - 1 ? (values.shift() as string) : build(depth + 1));
+    return `{${parts.join(',')}}`;
+  };
+  return build(0);
+}
+
+function quoteElement(text: string): string {
+  if (text === '' || /^null$/i.test(text) || /[{},"\\\s]/.test(text))
+    return `"${text.replace(/["\\]/g, '\\$&')}"`;
+  return text;
 }
 
 function unencodable(value: unknown, oid: number): never {
@@ -364,7 +608,23 @@ export function binaryParamText(bytes: Buffer, oid: number): string | undefined 
     case OID.json:
     case OID.name:
       return bytes.toString('utf8');
+    case OID.oid:
+      return bytes.length === 4 ? String(bytes.readUInt32BE(0)) : undefined;
+    case OID.numeric:
+      return numericText(bytes);
+    case OID.date:
+      return bytes.length === 4
+        ? timestampText(BigInt(bytes.readInt32BE(0)) * 86_400_000_000n, false)
+        : undefined;
+    case OID.timestamp:
+      return bytes.length === 8 ? timestampText(bytes.readBigInt64BE(0), true) : undefined;
+    case OID.timestamptz:
+      return bytes.length === 8 ? `${timestampText(bytes.readBigInt64BE(0), true)}+00` : undefined;
+    case OID.uuid:
+      return bytes.length === 16
+        ? bytes.toString('hex').replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-')
+        : undefined;
     default:
-      return undefined;
+      return ELEMENT_OF.has(oid) ? arrayParamText(bytes) : undefined;
   }
 }

@@ -146,7 +146,7 @@ export const DIALECT_CASES: readonly DialectCase[] = [
   {
     title: 'the informational PRIMARY KEY is in pg_constraint, though the duplicate id loaded',
     redshift: `SELECT conname, contype, conkey, pg_get_constraintdef(c.oid) FROM pg_constraint c WHERE conrelid = 'public.events'::regclass`,
-    rows: [['events_pkey', 'p', '[1]', 'PRIMARY KEY (event_id)']],
+    rows: [['events_pkey', 'p', '{1}', 'PRIMARY KEY (event_id)']],
   },
   {
     title: 'ALTER TABLE ... ALTER DISTSTYLE, ALTER SORTKEY (recorded)',
@@ -237,6 +237,34 @@ export const DIALECT_CASES: readonly DialectCase[] = [
     redshift:
       "SELECT version() LIKE 'PostgreSQL 15.0 %', version() LIKE '%Redshift%', version() LIKE '%Sluice%'",
     rows: [[true, true, true]],
+  },
+  {
+    title: 'pg_catalog.version() is the same banner (SQLAlchemy reads the version from it)',
+    redshift: "SELECT pg_catalog.version() LIKE 'PostgreSQL 15.0 %'",
+    rows: [[true]],
+  },
+  {
+    title: 'SHOW TRANSACTION ISOLATION LEVEL (pgjdbc getTransactionIsolation)',
+    redshift: 'SHOW TRANSACTION ISOLATION LEVEL',
+    rows: [['serializable']],
+  },
+  {
+    title:
+      'SET SESSION CHARACTERISTICS AS TRANSACTION (pgjdbc setReadOnly, setTransactionIsolation) is accepted',
+    redshift: 'SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ WRITE',
+    check: "SELECT current_setting('transaction_isolation')",
+    rows: [['serializable']],
+  },
+  {
+    title: "'{...}'::text[] array literals (pgjdbc's keyword query) and arrays in PostgreSQL's text format",
+    redshift: "SELECT 'b' <> ALL ('{a,\"c d\"}'::text[]), ARRAY[1, 2], ARRAY['x y', NULL]",
+    rows: [[true, '{1,2}', '{"x y",NULL}']],
+  },
+  {
+    title: "'x'::regclass shows the relation's name; compared, it is the oid",
+    redshift:
+      "SELECT 'message'::regclass, c.oid::regclass, c.oid = 'message'::regclass FROM pg_class c WHERE c.relname = 'message'",
+    rows: [['message', 'message', true]],
   },
   {
     title: "'now' as a timestamp literal and in a comparison",

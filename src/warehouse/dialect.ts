@@ -72,6 +72,21 @@ export type Plan =
   | AlterTablePlan
   | UserPlan;
 
+/** True when a plan changes data, the catalog or users (refused in a READ ONLY transaction). */
+export function planWrites(plan: Plan): boolean {
+  switch (plan.kind) {
+    case 'set':
+    case 'show':
+    case 'transaction':
+    case 'noop':
+      return false;
+    case 'query':
+      return !['SELECT', 'SHOW', 'EXPLAIN', 'VALUES', 'TABLE'].includes(plan.command);
+    default:
+      return true;
+  }
+}
+
 /** A statement DuckDB runs as translated. */
 export interface QueryPlan {
   readonly kind: 'query';
@@ -295,6 +310,8 @@ export interface TransactionPlan {
   readonly kind: 'transaction';
   /** Command tag. */
   readonly command: 'BEGIN' | 'COMMIT' | 'ROLLBACK';
+  /** BEGIN READ ONLY: the transaction refuses writes (25006). */
+  readonly readOnly?: boolean;
 }
 
 /** A statement accepted and not needed on DuckDB (ANALYZE, VACUUM). */
@@ -533,10 +550,31 @@ interface Edit {
 /** Finds the rewrites an expression range needs (significant indexes from..to, exclusive). */
 function rewriteExpressions(c: Cursor, from: number, to: number, edits: Map<number, Edit>): void {
   for (let k = from; k < to; k++) {
+    if (
+      c.isWord(k, 'pg_catalog') &&
+      c.isOp(k + 1, '.') &&
+      c.isWord(k + 2, 'version') &&
+      c.isOp(k + 3, '(') &&
+      c.isOp(k + 4, ')')
+    ) {
+      edits.set(k, { through: k + 4, text: `(SELECT ${VERSION_SQL})` });
+      k += 4;
+      continue;
+    }
     const catalogEdit = rewriteCatalogToken(c, k);
     if (catalogEdit) {
       edits.set(catalogEdit.from, { through: catalogEdit.through, text: catalogEdit.text });
-      for (const e of catalogEdit.also ?? []) edits.set(e.from, { through: e.through, text: e.text });
+      for (const e of catalogEdit.also ?? []) {
+        if (e.prepend) {
+          const existing = edits.get(e.from);
+          edits.set(
+            e.from,
+            existing
+              ? { through: existing.through, text: e.text + existing.text }
+              : { through: e.from, text: e.text + (c.tok(e.from) as Token).text },
+          );
+        } else edits.set(e.from, { through: e.through, text: e.text });
+      }
       k = catalogEdit.through;
       continue;
     }
@@ -1265,7 +1303,11 @@ export function translate(statement: string): Plan {
     }
     case 'show': {
       c.pos = 1;
-      const name = c.acceptWords('time', 'zone') ? 'timezone' : c.readIdent();
+      const name = c.acceptWords('time', 'zone')
+        ? 'timezone'
+        : c.acceptWords('transaction', 'isolation', 'level')
+          ? 'transaction_isolation'
+          : c.readIdent();
       if (!c.done()) throw c.syntaxError();
       return { kind: 'show', command: 'SHOW', name };
     }
@@ -1275,8 +1317,9 @@ export function translate(statement: string): Plan {
       if (first.value === 'start') c.expectWords('transaction');
       else c.acceptWord('transaction', 'work');
       // Isolation levels are accepted: DuckDB transactions are snapshot isolated, Redshift's serializable.
-      skipTransactionModes(c);
-      return { kind: 'transaction', command: 'BEGIN' };
+      return skipTransactionModes(c)
+        ? { kind: 'transaction', command: 'BEGIN', readOnly: true }
+        : { kind: 'transaction', command: 'BEGIN' };
     case 'commit':
     case 'end':
       c.pos = 1;
@@ -1340,7 +1383,9 @@ function selectInto(c: Cursor): Plan | undefined {
   return { kind: 'query', command: 'CREATE TABLE', sql, pieces };
 }
 
-function skipTransactionModes(c: Cursor): void {
+/** Reads BEGIN's transaction modes; true for READ ONLY. */
+function skipTransactionModes(c: Cursor): boolean {
+  let readOnly = false;
   while (!c.done()) {
     if (c.acceptWords('isolation', 'level')) {
       if (
@@ -1352,10 +1397,13 @@ function skipTransactionModes(c: Cursor): void {
         throw c.syntaxError();
     } else if (c.acceptWords('read', 'write')) {
       // Default.
-    } else if (c.atWords('read', 'only')) {
-      throw unsupported('READ ONLY transactions', c.position());
+      readOnly = false;
+    } else if (c.acceptWords('read', 'only')) {
+      // pgjdbc's setReadOnly(true) begins every transaction so (DBeaver's and DataGrip's read-only mode).
+      readOnly = true;
     } else if (!c.acceptOp(',')) throw c.syntaxError();
   }
+  return readOnly;
 }
 
 /** Renders a table name for DuckDB (quoted; unqualified names resolve through search_path). */
@@ -1991,8 +2039,24 @@ function translateAlter(c: Cursor): Plan {
 // ---------------------------------------------------------------------------------------
 // SET / SHOW
 
-function parseSet(c: Cursor): SetPlan {
+function parseSet(c: Cursor): SetPlan | NoopPlan {
   c.pos = 1;
+  if (c.acceptWords('session', 'characteristics', 'as', 'transaction')) {
+    // pgjdbc's setReadOnly and setTransactionIsolation; every transaction is serializable anyway.
+    while (!c.done()) {
+      if (c.acceptWords('isolation', 'level')) {
+        if (
+          !c.acceptWords('serializable') &&
+          !c.acceptWords('repeatable', 'read') &&
+          !c.acceptWords('read', 'committed') &&
+          !c.acceptWords('read', 'uncommitted')
+        )
+          throw c.syntaxError();
+      } else if (!c.acceptWords('read', 'write') && !c.acceptWords('read', 'only') && !c.acceptOp(','))
+        throw c.syntaxError();
+    }
+    return { kind: 'noop', command: 'SET' };
+  }
   c.acceptWord('session');
   if (c.isWord(c.pos, 'local')) throw unsupported('SET LOCAL', c.position());
   let name: string;

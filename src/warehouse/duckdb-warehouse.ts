@@ -58,6 +58,7 @@ import { resolveLike } from './table-like.ts';
 import { runUnload } from './unload.ts';
 import {
   renderAddColumn,
+  planWrites,
   renderCreateTable,
   sourceOffset,
   translate,
@@ -198,7 +199,7 @@ interface SessionHost {
   forget(session: DuckDbSession): void;
   /** Drops cached user records after CREATE / ALTER / DROP USER. */
   forgetUsers(): void;
-  notifyCommit(tables: readonly string[]): void;
+  notifyCommit(tables: readonly string[], commands?: readonly string[]): void;
 }
 
 /** The folder where COPY stages files for DuckDB's own readers (emptied at every start). */
@@ -366,10 +367,10 @@ class DuckDbWarehouse implements Warehouse, SessionHost {
     return () => this.commitListeners.delete(listener);
   }
 
-  notifyCommit(tables: readonly string[]): void {
+  notifyCommit(tables: readonly string[], commands?: readonly string[]): void {
     for (const listener of this.commitListeners) {
       try {
-        listener(tables);
+        listener(tables, commands);
       } catch (error) {
         this.logger.error({ err: error }, 'A commit listener failed.');
       }
@@ -611,6 +612,8 @@ const ACCEPTED = new Set([...Object.keys(SHOW_DEFAULTS)]);
 
 class DuckDbSession implements WarehouseSession {
   transactionStatus: 'idle' | 'open' | 'failed' = 'idle';
+  /** The open transaction began READ ONLY. */
+  private readOnlyTransaction = false;
   private readonly serial = new Serial();
   private searchPath: readonly string[] = DEFAULT_SEARCH_PATH;
   private applied: { path: string; version: number; schemas: readonly string[] } | undefined;
@@ -686,7 +689,10 @@ class DuckDbSession implements WarehouseSession {
           }
         }
         if (this.transactionStatus === 'idle' && results.some((r) => !/^(SELECT|SHOW|SET)/.test(r.command)))
-          this.host.notifyCommit([]);
+          this.host.notifyCommit(
+            [],
+            results.map((r) => r.command),
+          );
         return results;
       } finally {
         options.signal?.removeEventListener('abort', onAbort);
@@ -1264,6 +1270,8 @@ class DuckDbSession implements WarehouseSession {
     });
     if (plan.kind !== 'transaction' && plan.kind !== 'set' && plan.kind !== 'show' && plan.kind !== 'noop')
       await this.effectiveSearchPath(st);
+    if (this.readOnlyTransaction && this.transactionStatus !== 'idle' && planWrites(plan))
+      throw new SqlError(`cannot execute ${plan.command} in a read-only transaction`, '25006');
     if (!this.record.superuser) await this.authorize(plan, st);
     switch (plan.kind) {
       case 'query': {
@@ -1326,6 +1334,8 @@ class DuckDbSession implements WarehouseSession {
       case 'show':
         return this.show(plan.name);
       case 'transaction':
+        if (plan.command === 'BEGIN' && this.transactionStatus === 'idle')
+          this.readOnlyTransaction = plan.readOnly === true;
         return empty(await this.transaction(plan.command, st));
       case 'noop':
         return empty(plan.command);

@@ -155,6 +155,22 @@ const RULES: readonly Rule[] = [
   { pattern: /^IO Error/, sqlstate: '58030' },
   { pattern: /^Sequence Error/, sqlstate: '2200H' },
   { pattern: /^Mismatch Type Error/, sqlstate: '42804' },
+  // The catalog's name lookups (`'x'::regclass`, `'x'::regtype`) raise these through error().
+  {
+    pattern: /^Invalid Input Error: (relation "[^]*" does not exist)$/,
+    sqlstate: '42P01',
+    message: (m) => m[1] as string,
+  },
+  {
+    pattern: /^Invalid Input Error: (function "[^]*" does not exist)$/,
+    sqlstate: '42883',
+    message: (m) => m[1] as string,
+  },
+  {
+    pattern: /^Invalid Input Error: ((?:type|schema) "[^]*" does not exist)$/,
+    sqlstate: '42704',
+    message: (m) => m[1] as string,
+  },
   { pattern: /^Invalid Input Error/, sqlstate: '22023' },
   { pattern: /^Invalid type Error/, sqlstate: '42804' },
 ];

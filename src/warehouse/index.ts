@@ -181,8 +181,12 @@ export interface ScramVerifier {
   readonly serverKey: Buffer;
 }
 
-/** Called after data commits, with the tables written (`schema.table`; empty when not known). */
-export type CommitListener = (tables: readonly string[]) => void;
+/**
+ * Called after data commits, with the tables written (`schema.table`; empty when not known)
+ * and, after a script, the command tags of its statements (a COMMIT's tag stands for its
+ * whole transaction).
+ */
+export type CommitListener = (tables: readonly string[], commands?: readonly string[]) => void;
 
 /** A document the console keeps in the warehouse's metadata (a dashboard, a saved query). */
 export interface ConsoleDocument {

@@ -33,8 +33,46 @@ describe('catalog rewrites', () => {
   const cases: readonly (readonly [string, string])[] = [
     ['SELECT * FROM pg_catalog.pg_class', 'SELECT * FROM _sluice.pg_class'],
     ['SELECT * FROM pg_namespace n', 'SELECT * FROM _sluice.pg_namespace n'],
-    ["SELECT 'sensor.message'::regclass", "SELECT _sluice.regclass('sensor.message')"],
-    ['SELECT c.oid::pg_catalog.regclass FROM t c', 'SELECT c.oid::BIGINT FROM t c'],
+    ["SELECT 'sensor.message'::regclass", "SELECT _sluice.regclass_name(_sluice.regclass('sensor.message'))"],
+    [
+      "SELECT 1 WHERE x = 'sensor.message'::regclass",
+      "SELECT 1 WHERE x = _sluice.regclass('sensor.message')",
+    ],
+    ['SELECT c.oid::pg_catalog.regclass FROM t c', 'SELECT _sluice.regclass_name(c.oid) FROM t c'],
+    ['SELECT c.oid::regclass::text FROM t c', 'SELECT _sluice.regclass_name(c.oid)::text FROM t c'],
+    ['SELECT c.oid::regclass::oid FROM t c', 'SELECT c.oid::BIGINT::BIGINT FROM t c'],
+    ['SELECT 1 FROM t c WHERE c.oid::regclass = x', 'SELECT 1 FROM t c WHERE c.oid::BIGINT = x'],
+    [
+      'SELECT pg_catalog.pg_total_relation_size(c.oid::regclass) FROM t c',
+      'SELECT _sluice.pg_total_relation_size(c.oid::BIGINT) FROM t c',
+    ],
+    [
+      'SELECT (SELECT 1)::regclass, coalesce(a.b, 1)::regclass',
+      'SELECT _sluice.regclass_name((SELECT 1)), _sluice.regclass_name(coalesce(a.b, 1))',
+    ],
+    [
+      'SELECT word FROM t WHERE word <> ALL (\'{a,"b c"}\'::text[])',
+      "SELECT word FROM t WHERE word <> ALL (CAST(['a', 'b c'] AS text[]))",
+    ],
+    ["SELECT json_build_object('a', 1)", "SELECT json_object('a', 1)"],
+    [
+      'SELECT 1 FROM t LEFT JOIN a ON a.attnum = ANY(ix.indkey)',
+      'SELECT 1 FROM t LEFT JOIN a ON _sluice.any_eq(a.attnum , (ix.indkey))',
+    ],
+    ['SELECT 1 WHERE x = ANY (SELECT 1)', 'SELECT 1 WHERE x = ANY (SELECT 1)'],
+    [
+      'SELECT unnest(ix.indkey) attnum, generate_subscripts(ix.indkey, 1) ord FROM pg_index ix',
+      'SELECT unnest(ix.indkey) attnum, generate_subscripts(ix.indkey, 1) ord FROM _sluice.pg_index ix',
+    ],
+    [
+      'SELECT pg_catalog.pg_namespace.nspname FROM pg_catalog.pg_namespace',
+      'SELECT _sluice.pg_namespace.nspname FROM _sluice.pg_namespace',
+    ],
+    ['SELECT CAST(x AS pg_catalog.text)', 'SELECT CAST(x AS text)'],
+    [
+      'SELECT ix.indkey::varchar, indoption::text FROM t ix',
+      "SELECT array_to_string(ix.indkey, ' '), array_to_string(indoption, ' ') FROM t ix",
+    ],
     [
       "SELECT 1 FROM n WHERE n.nspname OPERATOR(pg_catalog.~) '^(sensor)$' COLLATE pg_catalog.default",
       "SELECT 1 FROM n WHERE n.nspname ~ '(?s).*(?:^(sensor)$).*' ",
@@ -146,7 +184,7 @@ describe('pg_catalog and information_schema', () => {
   });
 
   test('oids are the same in every session and after a restart; regclass casts agree with pg_class', async () => {
-    const sql = `SELECT c.oid, 'sensor.message'::regclass FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    const sql = `SELECT c.oid, 'sensor.message'::regclass::oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                   WHERE n.nspname = 'sensor' AND c.relname = 'message'`;
     const first = await rows(session, sql);
     assert.equal(first[0]?.[0], first[0]?.[1]);
@@ -162,7 +200,17 @@ describe('pg_catalog and information_schema', () => {
     });
     session = await warehouse.openSession('awsuser');
     assert.deepEqual(await rows(session, sql), first);
-    assert.equal(await one(session, "SELECT 'pg_class'::regclass"), 1259);
+    assert.equal(await one(session, "SELECT 'pg_class'::regclass::oid"), 1259);
+    // regclass shows as the name, schema-qualified when the search path does not find it.
+    assert.equal(await one(session, "SELECT 'pg_class'::regclass"), 'pg_class');
+    assert.equal(
+      await one(session, "SELECT c.oid::regclass FROM pg_class c WHERE c.oid = 'sensor.message'::regclass"),
+      'sensor.message',
+    );
+    assert.equal(await one(session, "SELECT 'sensor.message'::regclass::text"), 'sensor.message');
+    await session.execute('SET search_path TO sensor, public');
+    assert.equal(await one(session, "SELECT 'sensor.message'::regclass"), 'message');
+    await session.execute('RESET search_path');
     await assert.rejects(session.execute("SELECT 'sensor.nosuch'::regclass"), (e: unknown) => {
       assert.ok(e instanceof SqlError);
       assert.match(e.message, /relation "sensor.nosuch" does not exist/);

@@ -213,6 +213,14 @@ const PG_CATALOG_RELATIONS: ReadonlyMap<string, { readonly oid?: number; readonl
     ['pg_rewrite', { oid: 2618, kind: 'r' }],
     ['pg_depend', { oid: 2608, kind: 'r' }],
     ['pg_sequence', { oid: 2224, kind: 'r' }],
+    ['pg_operator', { oid: 2617, kind: 'r' }],
+    ['pg_language', { oid: 2612, kind: 'r' }],
+    ['pg_event_trigger', { oid: 3466, kind: 'r' }],
+    ['pg_default_acl', { oid: 826, kind: 'r' }],
+    ['pg_db_role_setting', { oid: 2964, kind: 'r' }],
+    ['pg_cast', { oid: 2605, kind: 'r' }],
+    ['pg_foreign_server', { oid: 1417, kind: 'r' }],
+    ['pg_foreign_data_wrapper', { oid: 2328, kind: 'r' }],
     ['pg_roles', { kind: 'v' }],
     ['pg_user', { kind: 'v' }],
     ['pg_settings', { kind: 'v' }],
@@ -255,6 +263,7 @@ const CATALOG_FUNCTIONS: ReadonlySet<string> = new Set([
   'pg_get_userbyid',
   'pg_table_is_visible',
   'pg_type_is_visible',
+  'pg_operator_is_visible',
   'pg_function_is_visible',
   'obj_description',
   'col_description',
@@ -289,13 +298,19 @@ const CATALOG_FUNCTIONS: ReadonlySet<string> = new Set([
   'pg_size_pretty',
   'pg_backend_pid',
   'pg_is_in_recovery',
+  'pg_stat_get_numscans',
   'pg_postmaster_start_time',
   'pg_tablespace_location',
   'txid_current',
   'array_upper',
   'array_lower',
+  'array_remove',
+  'pg_get_ruledef',
+  'pg_database_size',
+  'pg_tablespace_size',
   'quote_ident',
   'to_regclass',
+  'pg_get_keywords',
   'to_regtype',
   'inet_server_addr',
   'inet_server_port',
@@ -303,6 +318,14 @@ const CATALOG_FUNCTIONS: ReadonlySet<string> = new Set([
   'pg_get_serial_sequence',
   'string_to_array',
 ]);
+
+/** PostgreSQL functions DuckDB has under another name. */
+const RENAMED_FUNCTIONS: Readonly<Record<string, string>> = {
+  json_build_object: 'json_object',
+  jsonb_build_object: 'json_object',
+  json_build_array: 'json_array',
+  jsonb_build_array: 'json_array',
+};
 
 /** Words that name the session user in PostgreSQL without parentheses. */
 const USER_WORDS: ReadonlySet<string> = new Set(['current_user', 'session_user', 'user', 'current_role']);
@@ -340,8 +363,10 @@ export interface CatalogEdit {
   readonly through: number;
   /** Replacement SQL. */
   readonly text: string;
-  /** Further rewrites later in the statement that belong with this one. */
+  /** Further rewrites elsewhere in the statement that belong with this one. */
   readonly also?: readonly CatalogEdit[];
+  /** Insert `text` before token `from` (keeping it and any rewrite of it) instead of replacing. */
+  readonly prepend?: boolean;
 }
 
 function wordOrQuoted(t: Token | undefined): string | undefined {
@@ -372,7 +397,11 @@ export function rewriteCatalogToken(c: CatalogCursor, k: number): CatalogEdit | 
   if ((t.value === 'pg_catalog' || t.value === 'information_schema') && nextDot) {
     const name = wordOrQuoted(c.tok(k + 2));
     if (name === undefined) return undefined;
-    if (c.isOp(k + 3, '.')) return undefined;
+    // pg_catalog.pg_namespace.nspname: a column of a catalog relation named in full.
+    if (c.isOp(k + 3, '.'))
+      return t.value === 'pg_catalog' && PG_CATALOG_RELATIONS.has(name)
+        ? { from: k, through: k + 2, text: `${S}.${name}` }
+        : undefined;
     if (t.value === 'information_schema') {
       if (name === '_pg_expandarray' && callAt(k + 3))
         return { from: k, through: k + 2, text: `${S}._pg_expandarray` };
@@ -381,14 +410,27 @@ export function rewriteCatalogToken(c: CatalogCursor, k: number): CatalogEdit | 
       return undefined;
     }
     if (callAt(k + 3)) {
-      return { from: k, through: k + 2, text: CATALOG_FUNCTIONS.has(name) ? `${S}.${name}` : name };
+      return {
+        from: k,
+        through: k + 2,
+        text: CATALOG_FUNCTIONS.has(name) ? `${S}.${name}` : (RENAMED_FUNCTIONS[name] ?? name),
+      };
     }
-    if (c.isOp(k - 1, '::')) return { from: k, through: k + 2, text: CAST_TYPES[name] ?? name };
+    if (c.isOp(k - 1, '::') && (name === 'regclass' || name === 'regtype'))
+      return regCast(c, k - 1, k + 2, name) ?? { from: k, through: k + 2, text: 'BIGINT' };
+    if (c.isOp(k - 1, '::') || (c.isWord(k - 1, 'as') && insideCast(c, k - 1)))
+      return { from: k, through: k + 2, text: CAST_TYPES[name] ?? name };
     if (PG_CATALOG_RELATIONS.has(name)) return { from: k, through: k + 2, text: `${S}.${name}` };
     return undefined;
   }
   if (nextDot && !PG_CATALOG_RELATIONS.has(t.value)) return undefined;
   if (c.isOp(k - 1, '::')) {
+    const vectorText = vectorAsText(c, k);
+    if (vectorText) return vectorText;
+    if (t.value === 'regclass' || t.value === 'regtype') {
+      const edit = regCast(c, k - 1, k, t.value);
+      if (edit) return edit;
+    }
     const mapped = CAST_TYPES[t.value];
     return mapped ? { from: k, through: k, text: mapped } : undefined;
   }
@@ -403,7 +445,8 @@ export function rewriteCatalogToken(c: CatalogCursor, k: number): CatalogEdit | 
   if (callAt(k + 1)) {
     if (t.value === 'cast') return castToReg(c, k);
     if (CATALOG_FUNCTIONS.has(t.value)) return { from: k, through: k, text: `${S}.${t.value}` };
-    return undefined;
+    const renamed = RENAMED_FUNCTIONS[t.value];
+    return renamed ? { from: k, through: k, text: renamed } : undefined;
   }
   const castType = CAST_TYPES[t.value];
   if (castType !== undefined && c.isWord(k - 1, 'as') && insideCast(c, k - 1))
@@ -473,8 +516,26 @@ function functionAlias(c: CatalogCursor, k: number): CatalogEdit | undefined {
   if (j < 1 || fn?.kind !== 'word' || !SINGLE_COLUMN_SRFS.has(fn.value)) return undefined;
   let before = j - 2;
   if (c.isOp(before, '.') && c.isWord(before - 1, 'pg_catalog')) before -= 2;
-  if (!c.isWord(before, 'from', 'join') && !c.isOp(before, ',')) return undefined;
+  if (!c.isWord(before, 'from', 'join') && !(c.isOp(before, ',') && inFromList(c, before))) return undefined;
   return { from: k, through: k, text: `${t.text}(${t.text})` };
+}
+
+/** True when the comma at k separates FROM items (not select-list items, as in `SELECT f(x) a, g(y) b`). */
+function inFromList(c: CatalogCursor, k: number): boolean {
+  let depth = 0;
+  for (let j = k - 1; j >= 0; j--) {
+    if (c.isOp(j, ')')) depth++;
+    else if (c.isOp(j, '(')) {
+      if (depth === 0) return false;
+      depth--;
+    } else if (depth === 0 && c.isWord(j, 'from')) return true;
+    else if (
+      depth === 0 &&
+      c.isWord(j, 'select', 'where', 'on', 'by', 'having', 'set', 'values', 'returning')
+    )
+      return false;
+  }
+  return false;
 }
 
 /** The index of the `(` that encloses significant token k, if any. */
@@ -514,6 +575,146 @@ function castToReg(c: CatalogCursor, k: number): CatalogEdit | undefined {
   return undefined;
 }
 
+const COMPARISONS: ReadonlySet<string> = new Set(['=', '<>', '!=', '<', '>', '<=', '>=']);
+/** Words before `(` that do not name a function. */
+const NOT_CALLS: ReadonlySet<string> = new Set([
+  'select',
+  'where',
+  'and',
+  'or',
+  'not',
+  'on',
+  'when',
+  'then',
+  'else',
+  'case',
+  'in',
+  'by',
+  'as',
+  'from',
+  'having',
+  'distinct',
+  'all',
+  'any',
+  'exists',
+  'join',
+  'using',
+  'values',
+  'is',
+  'between',
+  'like',
+  'return',
+]);
+const TEXT_CAST_TYPES: ReadonlySet<string> = new Set(['text', 'varchar', 'name', 'bpchar']);
+
+/** The first significant index of the operand that ends at `end` (what a `::` cast applies to). */
+function operandStart(c: CatalogCursor, end: number): number | undefined {
+  let j = end;
+  for (;;) {
+    if (c.isOp(j, ')') || c.isOp(j, ']')) {
+      const close = c.isOp(j, ')') ? ')' : ']';
+      const open = close === ')' ? '(' : '[';
+      let depth = 0;
+      for (; j >= 0; j--) {
+        if (c.isOp(j, close)) depth++;
+        else if (c.isOp(j, open) && --depth === 0) break;
+      }
+      if (j < 0) return undefined;
+      // A call's name, or what is subscripted.
+      const before = c.tok(j - 1);
+      if (
+        before &&
+        ((before.kind === 'word' && !NOT_CALLS.has(before.value)) ||
+          before.kind === 'qident' ||
+          (open === '[' && c.isOp(j - 1, ')')))
+      )
+        j--;
+      if (c.isOp(j, ')')) continue;
+    } else {
+      const t = c.tok(j);
+      if (!t || !['word', 'qident', 'string', 'number', 'param'].includes(t.kind)) return undefined;
+    }
+    // Qualified names (c.oid, pg_catalog.f(...)) and earlier casts (x::oid::regclass).
+    if ((c.isOp(j - 1, '.') || c.isOp(j - 1, '::')) && c.tok(j - 2)) {
+      j -= 2;
+      continue;
+    }
+    return j;
+  }
+}
+
+/**
+ * True when a regclass value at start..through is compared or passed to a catalog function,
+ * where PostgreSQL uses its oid; elsewhere (a select list, `::text`) it shows as a name.
+ */
+function regclassWantsOid(c: CatalogCursor, start: number, through: number): boolean {
+  if (c.isOp(through + 1, '::')) {
+    let ty = through + 2;
+    if (c.isWord(ty, 'pg_catalog') && c.isOp(ty + 1, '.')) ty += 2;
+    return !TEXT_CAST_TYPES.has(wordOrQuoted(c.tok(ty)) ?? '');
+  }
+  const prev = c.tok(start - 1);
+  const next = c.tok(through + 1);
+  if (prev?.kind === 'op' && COMPARISONS.has(prev.value)) return true;
+  if (next?.kind === 'op' && COMPARISONS.has(next.value)) return true;
+  if (c.isWord(start - 1, 'in', 'any', 'all') || c.isWord(through + 1, 'in', 'between')) return true;
+  const open = enclosingParen(c, start);
+  if (open !== undefined) {
+    if (c.isWord(open - 1, 'in', 'any', 'all')) return true;
+    const fn = wordOrQuoted(c.tok(open - 1));
+    if (fn && (CATALOG_FUNCTIONS.has(fn) || fn.startsWith('pg_') || fn.startsWith('has_'))) return true;
+  }
+  return false;
+}
+
+/**
+ * `expr::regclass` (and regtype): its oid where it is compared, its name where it is shown,
+ * as PostgreSQL's regclass output function does (schema-qualified when not on the path).
+ */
+function regCast(c: CatalogCursor, cast: number, through: number, type: string): CatalogEdit | undefined {
+  const start = operandStart(c, cast - 1);
+  if (start === undefined) return undefined;
+  if (regclassWantsOid(c, start, through)) return undefined;
+  const first = c.tok(start) as Token;
+  const open = `${S}.${type}_name(`;
+  // A literal name operand is looked up first ('sensor.message'::regclass).
+  if (start === cast - 1 && first.kind === 'string' && !/^\d+$/.test(first.value))
+    return { from: start, through, text: `${open}${S}.${type}(${quoteString(first.value)}))` };
+  return {
+    from: cast,
+    through,
+    text: ')',
+    also: [{ from: start, through: start, text: open, prepend: true }],
+  };
+}
+
+/** Catalog columns PostgreSQL types int2vector or oidvector, whose text is space-separated. */
+const VECTOR_COLUMNS: ReadonlySet<string> = new Set([
+  'indkey',
+  'indoption',
+  'indclass',
+  'indcollation',
+  'proargtypes',
+  'stxkeys',
+]);
+
+/** `ix.indkey::varchar` reads `1 2` in PostgreSQL (SQLAlchemy splits it on spaces), not a list. */
+function vectorAsText(c: CatalogCursor, k: number): CatalogEdit | undefined {
+  if (!TEXT_CAST_TYPES.has(wordOrQuoted(c.tok(k)) ?? '') && !c.isWord(k, 'character')) return undefined;
+  const column = wordOrQuoted(c.tok(k - 2));
+  if (!column || !VECTOR_COLUMNS.has(column)) return undefined;
+  const start = operandStart(c, k - 2);
+  if (start === undefined) return undefined;
+  let through = k;
+  if (c.isWord(k, 'character') && c.isWord(k + 1, 'varying')) through++;
+  return {
+    from: k - 1,
+    through,
+    text: ", ' ')",
+    also: [{ from: start, through: start, text: 'array_to_string(', prepend: true }],
+  };
+}
+
 /** A bare catalog name right after AS or inside a column list is a column alias, not a relation. */
 function isColumnContext(c: CatalogCursor, k: number): boolean {
   return c.isWord(k - 1, 'as');
@@ -545,7 +746,66 @@ function regexMatch(
 }
 
 function rewriteOperator(c: CatalogCursor, k: number, t: Token): CatalogEdit | undefined {
+  if (t.value === '=' && c.isWord(k + 1, 'any') && c.isOp(k + 2, '(')) return anyOfList(c, k);
   return regexMatch(t.value, c.tok(k + 1), k, k);
+}
+
+/**
+ * `x = ANY(list)` as `list_contains`: DuckDB plans ANY over a list as a subquery, which it
+ * cannot put in an outer join's ON (`LEFT JOIN pg_attribute a ON a.attnum = ANY(ix.indkey)`).
+ */
+function anyOfList(c: CatalogCursor, k: number): CatalogEdit | undefined {
+  if (c.isWord(k + 3, 'select', 'values', 'with')) return undefined;
+  const start = operandStart(c, k - 1);
+  if (start === undefined) return undefined;
+  let depth = 0;
+  let close = k + 2;
+  for (; c.tok(close) !== undefined; close++) {
+    if (c.isOp(close, '(')) depth++;
+    else if (c.isOp(close, ')') && --depth === 0) break;
+  }
+  if (c.tok(close) === undefined) return undefined;
+  return {
+    from: k,
+    through: k + 2,
+    text: ', (',
+    also: [
+      { from: start, through: start, text: `${S}.any_eq(`, prepend: true },
+      { from: close, through: close, text: '))' },
+    ],
+  };
+}
+
+/** The elements of a one-dimensional array literal (`{a,"b c",NULL}`); undefined for anything else. */
+export function arrayLiteralItems(text: string): (string | null)[] | undefined {
+  if (!text.startsWith('{') || !text.endsWith('}')) return undefined;
+  const body = text.slice(1, -1);
+  const items: (string | null)[] = [];
+  if (body.trim() === '') return items;
+  let i = 0;
+  for (;;) {
+    while (body[i] === ' ') i++;
+    if (body[i] === '{') return undefined;
+    if (body[i] === '"') {
+      let v = '';
+      for (i++; i < body.length && body[i] !== '"'; i++) {
+        if (body[i] === '\\') i++;
+        v += body[i] ?? '';
+      }
+      if (body[i] !== '"') return undefined;
+      i++;
+      items.push(v);
+    } else {
+      const end = body.indexOf(',', i);
+      const v = body.slice(i, end < 0 ? body.length : end).trim();
+      items.push(/^null$/i.test(v) ? null : v);
+      i = end < 0 ? body.length : end;
+    }
+    while (body[i] === ' ') i++;
+    if (i >= body.length) return items;
+    if (body[i] !== ',') return undefined;
+    i++;
+  }
 }
 
 /** `'sensor.message'::regclass` and friends: a name looked up to its oid, as PostgreSQL does. */
@@ -556,18 +816,35 @@ function rewriteRegLiteral(c: CatalogCursor, k: number, t: Token): CatalogEdit |
   const type = c.tok(j);
   if (type?.kind !== 'word') return undefined;
   const lit = quoteString(t.value);
+  if (c.isOp(j + 1, '[') && c.isOp(j + 2, ']') && t.value.trim().startsWith('{')) {
+    // '{a,b}'::text[]: an array literal, written as a list.
+    const items = arrayLiteralItems(t.value.trim());
+    if (items === undefined) return undefined;
+    const element = CAST_TYPES[type.value] ?? type.value;
+    return {
+      from: k,
+      through: j + 2,
+      text: `CAST([${items.map((v) => (v === null ? 'NULL' : quoteString(v))).join(', ')}] AS ${element}[])`,
+    };
+  }
   // '16404'::regclass is the oid itself, as in PostgreSQL (psql writes it).
   if (/^\d+$/.test(t.value) && ['regclass', 'regtype', 'regnamespace'].includes(type.value))
     return { from: k, through: j, text: t.value };
   switch (type.value) {
     case 'regclass':
-      return { from: k, through: j, text: `${S}.regclass(${lit})` };
     case 'regtype':
-      return { from: k, through: j, text: `${S}.regtype(${lit})` };
+      return regCast(c, k + 1, j, type.value) ?? { from: k, through: j, text: `${S}.${type.value}(${lit})` };
     case 'regnamespace':
       return { from: k, through: j, text: `${S}.regnamespace(${lit})` };
     case 'regproc':
     case 'regprocedure':
+      // psql's \sf and \ef look the function up ('f'::regproc::oid); there are none to find.
+      if (c.isOp(j + 1, '::'))
+        return {
+          from: k,
+          through: j,
+          text: `${S}.regproc_oid(${quoteString(t.value.replace(/\(.*$/, ''))})`,
+        };
       // pg_type.typinput and friends are function names here, not oids.
       return { from: k, through: j, text: quoteString(t.value.replace(/^pg_catalog\./, '')) };
     default:
@@ -914,6 +1191,10 @@ export const CATALOG_SQL: readonly string[] = [
      CASE WHEN n < 10240 THEN n || ' bytes' WHEN n < 10485760 THEN round(n / 1024) || ' kB'
           WHEN n < 10737418240 THEN round(n / 1048576) || ' MB' ELSE round(n / 1073741824) || ' GB' END`,
   `CREATE OR REPLACE MACRO ${S}.pg_is_in_recovery() AS false`,
+  `CREATE OR REPLACE MACRO ${S}.pg_stat_get_numscans(id) AS CAST(0 AS BIGINT)`,
+  `CREATE OR REPLACE MACRO ${S}.regproc_oid(name) AS coalesce(
+     (SELECT p.oid FROM ${S}.pg_proc p WHERE p.proname = lower(name) LIMIT 1),
+     error('function "' || name || '" does not exist'))`,
   `CREATE OR REPLACE MACRO ${S}.pg_postmaster_start_time() AS CAST(NULL AS TIMESTAMPTZ)`,
   `CREATE OR REPLACE MACRO ${S}.pg_tablespace_location(t) AS ''`,
   `CREATE OR REPLACE MACRO ${S}.txid_current() AS CAST(epoch_ms(now()) AS BIGINT)`,
@@ -931,13 +1212,33 @@ export const CATALOG_SQL: readonly string[] = [
   `CREATE OR REPLACE MACRO ${S}._pg_expandarray(arr) AS
      unnest(list_transform(range(1, len(arr) + 1), i -> {'x': arr[i], 'n': CAST(i AS INTEGER)}))`,
   // A name to an oid, resolved like PostgreSQL: qualified, or the first schema of the path that has it.
-  `CREATE OR REPLACE MACRO ${S}.regclass(name) AS coalesce((
+  `CREATE OR REPLACE MACRO ${S}.regclass(name) AS CASE WHEN name IS NULL THEN NULL ELSE coalesce((
      SELECT r.oid FROM ${S}.catalog_relations r
       WHERE CASE WHEN contains(lower(name), '.')
                  THEN r.nspname = split_part(lower(replace(name, '"', '')), '.', 1) AND r.relname = split_part(lower(replace(name, '"', '')), '.', 2)
                  ELSE r.relname = lower(replace(name, '"', '')) AND list_contains(${S}.current_schemas(true), r.nspname) END
       ORDER BY list_position(${S}.current_schemas(true), r.nspname) LIMIT 1),
-     error('relation "' || name || '" does not exist'))`,
+     error('relation "' || name || '" does not exist')) END`,
+  // regclass output: the name, schema-qualified unless the search path finds it first; the oid when none.
+  `CREATE OR REPLACE MACRO ${S}.regclass_name(id) AS coalesce((
+     SELECT CASE WHEN r.nspname = (SELECT v.nspname FROM ${S}.catalog_relations v
+                                    WHERE v.relname = r.relname AND list_contains(${S}.current_schemas(true), v.nspname)
+                                    ORDER BY list_position(${S}.current_schemas(true), v.nspname) LIMIT 1)
+                 THEN ${S}.quote_ident(r.relname)
+                 ELSE ${S}.quote_ident(r.nspname) || '.' || ${S}.quote_ident(r.relname) END
+       FROM ${S}.catalog_relations r
+      WHERE r.oid = coalesce(TRY_CAST(id AS BIGINT), ${S}.regclass(CAST(id AS VARCHAR)))), CAST(id AS VARCHAR))`,
+  `CREATE OR REPLACE MACRO ${S}.regtype_name(id) AS coalesce(${S}.format_type(TRY_CAST(id AS BIGINT), NULL), CAST(id AS VARCHAR))`,
+  `CREATE OR REPLACE MACRO ${S}.any_eq(x, list) AS list_contains(list, x)`,
+  `CREATE OR REPLACE MACRO ${S}.pg_get_keywords() AS TABLE
+     SELECT keyword_name AS word,
+            CASE keyword_category WHEN 'reserved' THEN 'R' WHEN 'unreserved' THEN 'U' WHEN 'type_function' THEN 'T' ELSE 'C' END AS catcode,
+            keyword_category <> 'reserved' AS barelabel,
+            CASE keyword_category WHEN 'reserved' THEN 'reserved' WHEN 'unreserved' THEN 'unreserved'
+                 WHEN 'type_function' THEN 'reserved (can be function or type name)'
+                 ELSE 'unreserved (cannot be function or type name)' END AS catdesc,
+            CASE WHEN keyword_category <> 'reserved' THEN 'can be bare label' ELSE 'requires AS' END AS baredesc
+       FROM duckdb_keywords()`,
   `CREATE OR REPLACE MACRO ${S}.to_regclass(name) AS (
      SELECT r.oid FROM ${S}.catalog_relations r
       WHERE CASE WHEN contains(name, '.')
@@ -958,7 +1259,7 @@ export const CATALOG_SQL: readonly string[] = [
        FROM ${S}.catalog_schemas`,
   `CREATE OR REPLACE VIEW ${S}.pg_class AS
      SELECT oid, relname, CAST(nspoid AS INTEGER) AS relnamespace, 0 AS reltype, 0 AS reloftype,
-            CAST(${S}.owner_id() AS INTEGER) AS relowner, CASE WHEN relkind IN ('r', 'S') THEN 2 ELSE 0 END AS relam,
+            CAST(${S}.owner_id() AS INTEGER) AS relowner, CASE WHEN relkind IN ('r', 'S') THEN 2 WHEN relkind = 'i' THEN 403 ELSE 0 END AS relam,
             oid AS relfilenode, 0 AS reltablespace, CAST(ceil(reltuples / 100.0) AS INTEGER) AS relpages,
             CAST(reltuples AS REAL) AS reltuples, 0 AS relallvisible, 0 AS reltoastrelid, relhasindex,
             false AS relisshared, CASE WHEN nspname = '${TEMP_SCHEMA}' THEN 't' ELSE 'p' END AS relpersistence, relkind, CAST(relnatts AS SMALLINT) AS relnatts,
@@ -977,7 +1278,8 @@ export const CATALOG_SQL: readonly string[] = [
             typmod AS atttypmod, ${S}.type_len(typid) BETWEEN 1 AND 8 AS attbyval,
             'i' AS attalign, CASE WHEN ${S}.type_len(typid) = -1 THEN 'x' ELSE 'p' END AS attstorage,
             '' AS attcompression, attnotnull, adsrc IS NOT NULL AS atthasdef, false AS atthasmissing,
-            '' AS attidentity, '' AS attgenerated, false AS attisdropped, true AS attislocal, 0 AS attinhcount,
+            -- IDENTITY(seed, step) takes no explicit values: PostgreSQL's GENERATED ALWAYS.
+            CASE WHEN starts_with(adsrc, '"identity"(') THEN 'a' ELSE '' END AS attidentity, '' AS attgenerated, false AS attisdropped, true AS attislocal, 0 AS attinhcount,
             CASE WHEN typid IN (25, 1042, 1043) THEN 100 ELSE 0 END AS attcollation,
             NULL::VARCHAR[] AS attacl, NULL::VARCHAR[] AS attoptions, NULL::VARCHAR[] AS attfdwoptions,
             NULL::VARCHAR AS attmissingval
@@ -1009,7 +1311,7 @@ export const CATALOG_SQL: readonly string[] = [
   `CREATE OR REPLACE VIEW ${S}.pg_database AS
      SELECT ${DATABASE_OID} AS oid, '${DATABASE_NAME}' AS datname, CAST(${S}.owner_id() AS INTEGER) AS datdba, 6 AS encoding,
             'c' AS datlocprovider, false AS datistemplate, true AS datallowconn, -1 AS datconnlimit, 0 AS datfrozenxid,
-            0 AS datminmxid, 0 AS dattablespace, 'C' AS datcollate, 'C' AS datctype, NULL::VARCHAR AS daticulocale,
+            0 AS datminmxid, 1663 AS dattablespace, 'C' AS datcollate, 'C' AS datctype, NULL::VARCHAR AS daticulocale,
             NULL::VARCHAR AS datcollversion, NULL::VARCHAR[] AS datacl`,
   `CREATE OR REPLACE VIEW ${S}.pg_description AS
      SELECT oid AS objoid, 1259 AS classoid, 0 AS objsubid, comment AS description
@@ -1096,7 +1398,8 @@ export const CATALOG_SQL: readonly string[] = [
   `CREATE OR REPLACE VIEW ${S}.pg_publication_rel AS
      SELECT 0 AS oid, 0 AS prpubid, 0 AS prrelid, NULL::VARCHAR AS prqual, NULL::SMALLINT[] AS prattrs ${EMPTY}`,
   `CREATE OR REPLACE VIEW ${S}.pg_tablespace AS
-     SELECT * FROM (VALUES (1663, 'pg_default', 10), (1664, 'pg_global', 10)) t(oid, spcname, spcowner)`,
+     SELECT oid, spcname, CAST(${S}.owner_id() AS INTEGER) AS spcowner, NULL::VARCHAR[] AS spcacl, NULL::VARCHAR[] AS spcoptions
+       FROM (VALUES (1663, 'pg_default'), (1664, 'pg_global')) t(oid, spcname)`,
   `CREATE OR REPLACE VIEW ${S}.pg_extension AS
      SELECT 0 AS oid, ''::VARCHAR AS extname, 0 AS extowner, 0 AS extnamespace, false AS extrelocatable,
             ''::VARCHAR AS extversion ${EMPTY}`,
@@ -1113,7 +1416,41 @@ export const CATALOG_SQL: readonly string[] = [
      SELECT 0 AS classid, 0 AS objid, 0 AS objsubid, 0 AS refclassid, 0 AS refobjid, 0 AS refobjsubid,
             '' AS deptype ${EMPTY}`,
   `CREATE OR REPLACE VIEW ${S}.pg_sequence AS
-     SELECT 0 AS seqrelid, 20 AS seqtypid, CAST(1 AS BIGINT) AS seqstart, CAST(1 AS BIGINT) AS seqincrement ${EMPTY}`,
+     SELECT 0 AS seqrelid, 20 AS seqtypid, CAST(1 AS BIGINT) AS seqstart, CAST(1 AS BIGINT) AS seqincrement,
+            CAST(1 AS BIGINT) AS seqmax, CAST(1 AS BIGINT) AS seqmin, CAST(1 AS BIGINT) AS seqcache, false AS seqcycle ${EMPTY}`,
+  // No user-defined operators, casts or foreign servers: psql's \do, \dC and \des list none.
+  `CREATE OR REPLACE VIEW ${S}.pg_operator AS
+     SELECT 0 AS oid, ''::VARCHAR AS oprname, 11 AS oprnamespace, 10 AS oprowner, 'b' AS oprkind, false AS oprcanmerge,
+            false AS oprcanhash, 0 AS oprleft, 0 AS oprright, 0 AS oprresult, 0 AS oprcom, 0 AS oprnegate,
+            ''::VARCHAR AS oprcode, ''::VARCHAR AS oprrest, ''::VARCHAR AS oprjoin ${EMPTY}`,
+  `CREATE OR REPLACE VIEW ${S}.pg_cast AS
+     SELECT 0 AS oid, 0 AS castsource, 0 AS casttarget, 0 AS castfunc, 'e' AS castcontext, 'f' AS castmethod ${EMPTY}`,
+  `CREATE OR REPLACE VIEW ${S}.pg_foreign_server AS
+     SELECT 0 AS oid, ''::VARCHAR AS srvname, 10 AS srvowner, 0 AS srvfdw, NULL::VARCHAR AS srvtype,
+            NULL::VARCHAR AS srvversion, NULL::VARCHAR[] AS srvacl, NULL::VARCHAR[] AS srvoptions ${EMPTY}`,
+  `CREATE OR REPLACE VIEW ${S}.pg_foreign_data_wrapper AS
+     SELECT 0 AS oid, ''::VARCHAR AS fdwname, 10 AS fdwowner, 0 AS fdwhandler, 0 AS fdwvalidator,
+            NULL::VARCHAR[] AS fdwacl, NULL::VARCHAR[] AS fdwoptions ${EMPTY}`,
+  `CREATE OR REPLACE MACRO ${S}.pg_operator_is_visible(id) AS true`,
+  `CREATE OR REPLACE VIEW ${S}.pg_language AS
+     SELECT * FROM (VALUES (12, 'internal', 10, false, false, 0, 0, 0, NULL::VARCHAR[], 2612),
+                           (13, 'c', 10, false, false, 0, 0, 0, NULL::VARCHAR[], 2612),
+                           (14, 'sql', 10, false, true, 0, 0, 0, NULL::VARCHAR[], 2612))
+       t(oid, lanname, lanowner, lanispl, lanpltrusted, lanplcallfoid, laninline, lanvalidator, lanacl, tableoid)`,
+  `CREATE OR REPLACE VIEW ${S}.pg_event_trigger AS
+     SELECT 0 AS oid, ''::VARCHAR AS evtname, ''::VARCHAR AS evtevent, 10 AS evtowner, 0 AS evtfoid, 'O' AS evtenabled,
+            NULL::VARCHAR[] AS evttags ${EMPTY}`,
+  `CREATE OR REPLACE VIEW ${S}.pg_default_acl AS
+     SELECT 0 AS oid, 10 AS defaclrole, 0 AS defaclnamespace, 'r' AS defaclobjtype, NULL::VARCHAR[] AS defaclacl ${EMPTY}`,
+  `CREATE OR REPLACE VIEW ${S}.pg_db_role_setting AS
+     SELECT 0 AS setdatabase, 0 AS setrole, NULL::VARCHAR[] AS setconfig ${EMPTY}`,
+  `CREATE OR REPLACE MACRO ${S}.array_remove(arr, x) AS list_filter(arr, e -> e IS DISTINCT FROM x)`,
+  // Views are views, not rules, here: pg_rewrite is empty and there is no rule text to give.
+  `CREATE OR REPLACE MACRO ${S}.pg_get_ruledef(id) AS NULL::VARCHAR, (id, pretty) AS NULL::VARCHAR`,
+  `CREATE OR REPLACE MACRO ${S}.pg_tablespace_size(t) AS
+     CASE WHEN CAST(t AS VARCHAR) IN ('1663', 'pg_default') THEN ${S}.pg_database_size(t) ELSE CAST(0 AS BIGINT) END`,
+  `CREATE OR REPLACE MACRO ${S}.pg_database_size(db) AS
+     CAST(coalesce((SELECT sum(size) FROM ${S}.svv_table_info), 0) * 1048576 AS BIGINT)`,
   `CREATE OR REPLACE VIEW ${S}.pg_tables AS
      SELECT nspname AS schemaname, relname AS tablename, ${S}.pg_get_userbyid(${S}.owner_id()) AS tableowner,
             NULL::VARCHAR AS tablespace, relhasindex AS hasindexes, false AS hasrules, false AS hastriggers,

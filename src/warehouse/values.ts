@@ -51,9 +51,32 @@ export function pgTypeName(type: DuckDBType): string {
       return 'interval';
     case DuckDBTypeId.BLOB:
       return 'bytea';
+    case DuckDBTypeId.VARCHAR:
+      return type.alias === 'JSON' ? 'json' : 'character varying';
+    case DuckDBTypeId.LIST:
+    case DuckDBTypeId.ARRAY: {
+      // PostgreSQL's array types do not count dimensions: INTEGER[][] is integer[] too.
+      const element = arrayElementType(type);
+      return element ? `${pgTypeName(element)}[]` : 'character varying';
+    }
     default:
-      // VARCHAR, UUID, ENUM and nested types all reach the client as text.
+      // UUID, ENUM, STRUCT and MAP reach the client as text.
       return 'character varying';
+  }
+}
+
+/** The scalar element type of a (nested) LIST or ARRAY; undefined when the elements are STRUCTs or MAPs (sent as JSON text). */
+function arrayElementType(type: DuckDBType): DuckDBType | undefined {
+  let t = type;
+  while (t.typeId === DuckDBTypeId.LIST || t.typeId === DuckDBTypeId.ARRAY)
+    t = (t as DuckDBType & { valueType: DuckDBType }).valueType;
+  switch (t.typeId) {
+    case DuckDBTypeId.STRUCT:
+    case DuckDBTypeId.MAP:
+    case DuckDBTypeId.UNION:
+      return undefined;
+    default:
+      return t;
   }
 }
 
@@ -92,13 +115,49 @@ export function jsonValue(value: DuckDBValue, type: DuckDBType): unknown {
       return `\\x${Buffer.from(bytes).toString('hex')}`;
     }
     case DuckDBTypeId.LIST:
-    case DuckDBTypeId.ARRAY:
+    case DuckDBTypeId.ARRAY: {
+      const element = arrayElementType(type);
+      if (element) return pgArrayText(value, type, element);
+      return JSON.stringify(nestedJson(value));
+    }
     case DuckDBTypeId.STRUCT:
     case DuckDBTypeId.MAP:
       return JSON.stringify(nestedJson(value));
     default:
       return String(value);
   }
+}
+
+/**
+ * A LIST value in PostgreSQL's array text format (`{1,2}`, `{"a b",NULL}`, `{{1},{2}}`), as
+ * array_out writes it: an element is double-quoted when it is empty, is `NULL`, or holds a
+ * brace, comma, quote, backslash or white space; quotes and backslashes inside are escaped.
+ * @see https://www.postgresql.org/docs/15/arrays.html#ARRAYS-IO
+ */
+function pgArrayText(value: DuckDBValue, type: DuckDBType, element: DuckDBType): string {
+  const items = (value as unknown as { items: DuckDBValue[] }).items;
+  const inner = (type as DuckDBType & { valueType: DuckDBType }).valueType;
+  const nested = inner.typeId === DuckDBTypeId.LIST || inner.typeId === DuckDBTypeId.ARRAY;
+  const parts = items.map((item) => {
+    if (item === null) return 'NULL';
+    if (nested) return pgArrayText(item, inner, element);
+    return quoteArrayElement(scalarText(jsonValue(item, element)));
+  });
+  return `{${parts.join(',')}}`;
+}
+
+/** A scalar value in PostgreSQL's text output. */
+function scalarText(v: unknown): string {
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  if (typeof v === 'number') return String(v).replace(/e([+-])(\d)$/, 'e$10$2');
+  return String(v);
+}
+
+/** One element of an array literal, quoted where array_out would quote it. */
+function quoteArrayElement(text: string): string {
+  if (text === '' || /^null$/i.test(text) || /[{},"\\\s]/.test(text))
+    return `"${text.replace(/["\\]/g, '\\$&')}"`;
+  return text;
 }
 
 /** Nested values as plain JSON (for LIST/STRUCT/MAP results shown as text). */
