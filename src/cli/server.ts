@@ -167,6 +167,8 @@ export async function startServer(
     ...(settings.console?.tileUrl ? { tileUrl: settings.console.tileUrl } : {}),
     logger: logger.child({ stage: 'console' }),
     serviceUser: settings.user,
+    // The same certificate as the other ports: passwords and session cookies never cross in clear.
+    ...(settings.tls ? { tls: settings.tls } : {}),
     ready: () => ready,
     ...(settings.metricsToken ? { metricsToken: settings.metricsToken } : {}),
   });
@@ -191,7 +193,7 @@ export async function startServer(
   const hostPart = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
   const urls = {
     aws: `${scheme}://${hostPart}:${awsPort}`,
-    console: `http://${hostPart}:${consolePort}`,
+    console: `${scheme}://${hostPart}:${consolePort}`,
     sql: `postgresql://${settings.user}@${hostPart}:${sqlPort}/dev`,
   };
   ready = true;

@@ -13,6 +13,15 @@
  *                                   or, for programs, under /api only: the warehouse user and
  *                                   password per request (HTTP Basic), or a bearer token from
  *                                   POST /api/tokens (no cookie, so no CSRF token needed)
+ *   any write                       refused when a browser says another site's page sent it
+ *                                   (Origin, Sec-Fetch-Site), however it authenticates
+ *   the lake, stream changes        a superuser only (see routes.ts)
+ *   dashboards, saved queries       read by anyone signed in; changed by their owner or a superuser
+ *
+ * Every visual and query runs with its viewer's own warehouse privileges, or, for a shared
+ * visual over a table or view, after checking the viewer may read it (live.ts). Sessions
+ * end after 12 hours idle or a week in all; signing in again or out ends the old session
+ * and its live dashboards. With `tls` the console speaks HTTPS and the cookie is Secure.
  *
  * Sessions are kept in memory: restarting the server signs everyone out. Repeated failed
  * sign-ins from one address (the form, HTTP Basic or a bad token) are answered ever more
@@ -37,6 +46,24 @@ import { LiveHub } from './live.ts';
 import { registerApi } from './routes.ts';
 import { csrfMatches, SESSION_COOKIE, SESSION_IDLE_MS, SessionStore } from './sessions.ts';
 import { loginPage, notBuiltPage } from './pages.ts';
+import { VisualError } from './visuals.ts';
+
+/**
+ * False when a browser says the request comes from another site's page (Origin, or
+ * Sec-Fetch-Site for a browser that sends no Origin); programs send neither.
+ */
+function sameOrigin(request: FastifyRequest): boolean {
+  const site = request.headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return false;
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    // `null` (a sandboxed or privacy-sensitive context) and anything unreadable.
+    return false;
+  }
+}
 
 /** Options for the console server. */
 export interface ConsoleServerOptions {
@@ -50,8 +77,10 @@ export interface ConsoleServerOptions {
   readonly metricsToken?: string;
   /** Reports whether the server finished starting (for /health). */
   readonly ready: () => boolean;
-  /** Mark the session cookie Secure (when the console is served over TLS). */
+  /** Mark the session cookie Secure (default: when `tls` is given). */
   readonly secureCookies?: boolean;
+  /** Certificate and key: serve the console over HTTPS (and mark the session cookie Secure). */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
   /** A slippy-map tile URL template (`https://host/{z}/{x}/{y}.png`) for base maps; without it maps are drawn on a plain canvas. */
   readonly tileUrl?: string;
   /** Folder of the built pages (default `dist/console/` of the installation). */
@@ -65,6 +94,10 @@ export interface ConsoleServerOptions {
 }
 
 const TOKEN_TTL_MS = 12 * 60 * 60 * 1000;
+/** Largest request body but an upload to the lake (JSON, SQL scripts). */
+const BODY_LIMIT = 16 * 1024 * 1024;
+/** Largest file uploaded to the lake through the console. */
+export const UPLOAD_LIMIT = 64 * 1024 * 1024;
 const AUTH_CACHE_MS = 60_000;
 
 /** Where `vite build` puts the pages. */
@@ -86,7 +119,15 @@ const OPEN_PATHS = new Set(['/health', '/metrics', '/login', '/favicon.ico']);
 
 /** Builds the console app (not yet listening). */
 export function createConsoleServer(options: ConsoleServerOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024 });
+  // One type for both: the routes do not care which server carries them.
+  const app = (options.tls
+    ? Fastify({
+        logger: false,
+        bodyLimit: BODY_LIMIT,
+        https: { cert: options.tls.cert, key: options.tls.key },
+      })
+    : Fastify({ logger: false, bodyLimit: BODY_LIMIT })) as unknown as FastifyInstance;
+  const secureCookies = options.secureCookies ?? !!options.tls;
   const tokenKey = randomBytes(32);
   const authCache = new Map<string, { user: string; until: number }>();
   const sessions = new SessionStore();
@@ -108,8 +149,10 @@ export function createConsoleServer(options: ConsoleServerOptions): FastifyInsta
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
     done(null, Object.fromEntries(new URLSearchParams(String(body)))),
   );
-  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) =>
-    done(null, body),
+  app.addContentTypeParser(
+    'application/octet-stream',
+    { parseAs: 'buffer', bodyLimit: UPLOAD_LIMIT },
+    (_req, body, done) => done(null, body),
   );
 
   /** Signs a bearer token `<user>.<expiry>.<mac>`. */
@@ -137,11 +180,12 @@ export function createConsoleServer(options: ConsoleServerOptions): FastifyInsta
     const decoded = Buffer.from(value, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon <= 0) return undefined;
-    const user = decoded.slice(0, colon);
+    // User names are case-insensitive, as the sign-in form treats them: one spelling per user.
+    const user = decoded.slice(0, colon).toLowerCase();
     const cacheKey = createHash('sha256').update(decoded).digest('hex');
     const cached = authCache.get(cacheKey);
     if (cached && cached.until > Date.now()) return cached.user;
-    if (await options.warehouse.authenticate(user, decoded.slice(colon + 1))) {
+    if (await options.warehouse.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1))) {
       authCache.set(cacheKey, { user, until: Date.now() + AUTH_CACHE_MS });
       return user;
     }
@@ -188,6 +232,14 @@ export function createConsoleServer(options: ConsoleServerOptions): FastifyInsta
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?', 1)[0] ?? '/';
     if (OPEN_PATHS.has(path)) return;
+    const writes = !['GET', 'HEAD', 'OPTIONS'].includes(request.method);
+    // A browser attaches remembered HTTP Basic credentials to another site's form posts too:
+    // no write from another site's page, however it authenticates.
+    if (writes && !sameOrigin(request)) {
+      return reply
+        .code(403)
+        .send({ error: { message: 'Refused: the request came from another site’s page.' } });
+    }
     const isApi = path.startsWith('/api/');
     const header = request.headers.authorization;
     if (isApi && header) {
@@ -205,7 +257,6 @@ export function createConsoleServer(options: ConsoleServerOptions): FastifyInsta
       if (isApi) return unauthorized(reply, !request.cookies[SESSION_COOKIE]);
       return reply.redirect(`/login${path === '/' ? '' : `?next=${encodeURIComponent(request.url)}`}`, 303);
     }
-    const writes = !['GET', 'HEAD', 'OPTIONS'].includes(request.method);
     if (writes && !csrfMatches(session, request.headers['x-csrf-token'])) {
       return reply.code(403).send({ error: { message: 'Missing or wrong CSRF token (x-csrf-token).' } });
     }
@@ -244,20 +295,14 @@ export function createConsoleServer(options: ConsoleServerOptions): FastifyInsta
       .send(await options.metrics.registry.metrics());
   });
 
-  /** Only same-origin pages may post the sign-in form (no login CSRF). */
-  function sameOrigin(request: FastifyRequest): boolean {
-    const origin = request.headers.origin;
-    if (!origin || origin === 'null') return origin !== 'null';
-    try {
-      return new URL(origin).host === request.headers.host;
-    } catch {
-      return false;
-    }
-  }
-
-  // Only paths of this site: `//host` and `/\host` would leave it.
+  // Only paths of this site: `//host` and `/\host` would leave it, and browsers drop tabs and
+  // line breaks from URLs, so `/<tab>/host` would too.
   const safeNext = (next: unknown): string =>
-    typeof next === 'string' && /^\/(?![/\\])[^\r\n]*$/.test(next) ? next : '/';
+    typeof next === 'string' &&
+    /^\/(?![/\\])/.test(next) &&
+    ![...next].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)
+      ? next
+      : '/';
 
   app.get<{ Querystring: { next?: string } }>('/login', async (request, reply) =>
     reply.type('text/html; charset=utf-8').send(loginPage({ next: safeNext(request.query.next) })),
@@ -282,12 +327,18 @@ export function createConsoleServer(options: ConsoleServerOptions): FastifyInsta
         .send(loginPage({ next, user, error: 'Wrong user name or password.' }));
     }
     signInSucceeded(request.ip);
+    // A fresh id at every sign-in; a session the browser held before ends (no fixation).
+    const previous = request.cookies[SESSION_COOKIE];
+    if (previous) {
+      sessions.delete(previous);
+      live.endSession(previous);
+    }
     const session = sessions.create(user.toLowerCase());
     reply.setCookie(SESSION_COOKIE, session.id, {
       path: '/',
       httpOnly: true,
       sameSite: 'strict',
-      secure: options.secureCookies ?? false,
+      secure: secureCookies,
       maxAge: SESSION_IDLE_MS / 1000,
     });
     return reply.redirect(next, 303);
@@ -295,8 +346,17 @@ export function createConsoleServer(options: ConsoleServerOptions): FastifyInsta
 
   app.post('/logout', async (request, reply) => {
     const id = request.cookies[SESSION_COOKIE];
-    if (id) sessions.delete(id);
-    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    if (id) {
+      sessions.delete(id);
+      // Its open live dashboards stop too: a signed-out browser receives nothing more.
+      live.endSession(id);
+    }
+    reply.clearCookie(SESSION_COOKIE, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: secureCookies,
+    });
     return reply.redirect('/login', 303);
   });
 
@@ -364,6 +424,7 @@ export function createConsoleServer(options: ConsoleServerOptions): FastifyInsta
     if (error instanceof SqlError) {
       return reply.code(400).send({ error: { message: error.message, sqlstate: error.sqlstate } });
     }
+    if (error instanceof VisualError) return reply.code(400).send({ error: { message: error.message } });
     const status = (error as { statusCode?: number }).statusCode;
     if (status && status < 500)
       return reply.code(status).send({ error: { message: (error as Error).message } });

@@ -42,6 +42,10 @@ const REFRESH_DEBOUNCE_MS = 150;
 /** Shortest time from one refresh's start to the next's, so a stream of commits cannot keep the warehouse busy with dashboards. */
 const REFRESH_MIN_INTERVAL_MS = 500;
 const HEARTBEAT_MS = 15_000;
+/** Event streams one user may hold open at once (a browser tab holds one). */
+export const MAX_VIEWERS_PER_USER = 32;
+/** Bytes a viewer may leave unread before its stream is closed (the browser reconnects and starts afresh). */
+const MAX_UNREAD_BYTES = 4 * 1024 * 1024;
 /** Visuals of one user computed at once, each in its own session. */
 const SESSIONS_PER_USER = 2;
 /** How long a viewer's permission to read a relation is trusted without asking again. */
@@ -49,27 +53,40 @@ const GRANT_CACHE_MS = 5_000;
 /** Command tags of statements that change rows and never privileges. */
 const DATA_COMMANDS = /^(SELECT|SHOW|SET|INSERT|UPDATE|DELETE|MERGE|COPY|UNLOAD|TRUNCATE)\b/;
 
-/** Runs one visual's queries in a session and shapes the answer. */
+/** Longest a visual's queries may run before they are cancelled and the visual shows why. */
+export const VISUAL_TIMEOUT_MS = 30_000;
+
+/** Runs one visual's queries in a session and shapes the answer; cancelled after `timeoutMs`. */
 export async function computeVisual(
   session: WarehouseSession,
   spec: VisualSpec,
   filters: Filters,
   nowSeconds = Date.now() / 1000,
+  timeoutMs = VISUAL_TIMEOUT_MS,
 ): Promise<VisualData> {
   const plan = planVisual(spec, filters, nowSeconds);
-  let bounds: readonly unknown[] | undefined;
-  if (plan.bounds) {
-    const [result] = await session.execute(plan.bounds);
-    bounds = result?.rows[0];
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    let bounds: readonly unknown[] | undefined;
+    if (plan.bounds) {
+      const [result] = await session.execute(plan.bounds, { signal });
+      bounds = result?.rows[0];
+    }
+    const sql = plan.data(bounds);
+    if (sql === undefined) return plan.shape(bounds, [], []);
+    const [result] = await session.execute(sql, { signal });
+    return plan.shape(
+      bounds,
+      result?.rows ?? [],
+      (result?.columns ?? []).map((c) => c.name),
+    );
+  } catch (error) {
+    if (signal.aborted)
+      throw new VisualError(
+        `This visual's query ran longer than ${timeoutMs / 1000} s and was cancelled: narrow the time range or filter the data set.`,
+      );
+    throw error;
   }
-  const sql = plan.data(bounds);
-  if (sql === undefined) return plan.shape(bounds, [], []);
-  const [result] = await session.execute(sql);
-  return plan.shape(
-    bounds,
-    result?.rows ?? [],
-    (result?.columns ?? []).map((c) => c.name),
-  );
 }
 
 /** Message of a visual's failure as shown on it. */
@@ -83,6 +100,8 @@ export function visualErrorMessage(error: unknown): string {
 interface Viewer {
   readonly res: ServerResponse;
   readonly user: string;
+  /** The sign-in session it was opened under (absent for per-request authentication). */
+  readonly session: string | undefined;
   readonly dashboard: DashboardSpec;
   readonly filters: Filters;
   /** What was last sent per visual (without its timing), to skip unchanged ones. */
@@ -98,6 +117,8 @@ export interface LiveHubOptions {
    * it every visual runs as its viewer.
    */
   readonly serviceUser?: string;
+  /** Longest a visual's queries may run (default VISUAL_TIMEOUT_MS). */
+  readonly visualTimeoutMs?: number;
 }
 
 /** Cache entry of one visual under one set of filters. */
@@ -115,9 +136,11 @@ interface GrantEntry {
 
 /** The relation a visual reads when it may be computed once for every viewer (`schema.name`), else undefined. */
 export function sharedRelation(spec: VisualSpec): string | undefined {
-  if (!('table' in spec.source) || !spec.source.table.includes('.')) return undefined;
+  // Saved specs are JSON from anyone: look before trusting their shape.
+  const table = (spec.source as { table?: unknown } | undefined)?.table;
+  if (typeof table !== 'string' || !table.includes('.')) return undefined;
   try {
-    return sourceSql(spec.source);
+    return sourceSql({ table });
   } catch {
     return undefined;
   }
@@ -146,7 +169,7 @@ export class LiveHub {
   constructor(private readonly options: LiveHubOptions) {
     this.unsubscribe = options.warehouse.onCommit((tables, commands) => this.onCommit(tables, commands));
     this.heartbeat = setInterval(() => {
-      for (const viewer of this.viewers) viewer.res.write(': keep-alive\n\n');
+      for (const viewer of this.viewers) this.write(viewer, ': keep-alive\n\n');
     }, HEARTBEAT_MS);
     this.heartbeat.unref();
   }
@@ -157,6 +180,7 @@ export class LiveHub {
    * computed.
    */
   async answer(spec: VisualSpec, filters: Filters, user: string): Promise<VisualAnswer> {
+    if (typeof spec !== 'object' || spec === null) return { id: '', error: 'A visual must be an object.' };
     const relation = this.options.serviceUser ? sharedRelation(spec) : undefined;
     if (relation === undefined || !this.options.serviceUser) return this.cached(spec, filters, user);
     // The service user reads everything; anyone else is checked.
@@ -241,15 +265,45 @@ export class LiveHub {
     const started = Date.now();
     this.computations++;
     try {
-      const data = await this.withSession(user, (session) => computeVisual(session, spec, filters));
+      const data = await this.withSession(user, (session) =>
+        computeVisual(session, spec, filters, Date.now() / 1000, this.options.visualTimeoutMs),
+      );
       return { id: spec.id, data, ms: Date.now() - started };
     } catch (error) {
       return { id: spec.id, error: visualErrorMessage(error) };
     }
   }
 
+  /** Whether `user` may open one more event stream (at most MAX_VIEWERS_PER_USER at once). */
+  mayWatch(user: string): boolean {
+    let open = 0;
+    for (const viewer of this.viewers) if (viewer.user === user) open++;
+    return open < MAX_VIEWERS_PER_USER;
+  }
+
+  /**
+   * Writes to a viewer's stream; a viewer that still leaves more than MAX_UNREAD_BYTES unread
+   * when the next message is due is cut off, so a client that never reads cannot make the
+   * server hold ever more for it (one large answer still goes through).
+   */
+  private write(viewer: Viewer, text: string): void {
+    if (viewer.res.writableEnded || viewer.res.destroyed) return;
+    if (viewer.res.writableLength > MAX_UNREAD_BYTES) {
+      this.viewers.delete(viewer);
+      viewer.res.destroy();
+      return;
+    }
+    viewer.res.write(text);
+  }
+
   /** Opens an event stream for a dashboard and sends every visual once. */
-  watch(res: ServerResponse, user: string, dashboard: DashboardSpec, filters: Filters): void {
+  watch(
+    res: ServerResponse,
+    user: string,
+    dashboard: DashboardSpec,
+    filters: Filters,
+    session?: string,
+  ): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -257,10 +311,19 @@ export class LiveHub {
       'x-accel-buffering': 'no',
     });
     res.write('retry: 1000\n\n');
-    const viewer: Viewer = { res, user, dashboard, filters, sent: new Map() };
+    const viewer: Viewer = { res, user, session, dashboard, filters, sent: new Map() };
     this.viewers.add(viewer);
     res.on('close', () => this.viewers.delete(viewer));
     void this.send(viewer);
+  }
+
+  /** Ends the event streams opened under a sign-in session (at sign-out). */
+  endSession(session: string): void {
+    for (const viewer of this.viewers)
+      if (viewer.session === session) {
+        this.viewers.delete(viewer);
+        viewer.res.end();
+      }
   }
 
   /** Number of open event streams. */
@@ -271,11 +334,20 @@ export class LiveHub {
   private async send(viewer: Viewer): Promise<void> {
     await Promise.all(
       viewer.dashboard.visuals.map(async (spec) => {
-        const answer = await this.answer(spec, viewer.filters, viewer.user);
+        let answer: VisualAnswer;
+        try {
+          answer = await this.answer(spec, viewer.filters, viewer.user);
+        } catch (error) {
+          // A malformed saved visual fails alone.
+          answer = {
+            id: String((spec as { id?: unknown } | null)?.id ?? ''),
+            error: visualErrorMessage(error),
+          };
+        }
         const content = JSON.stringify('data' in answer ? answer.data : answer.error);
-        if (viewer.sent.get(spec.id) === content || viewer.res.writableEnded) return;
-        viewer.sent.set(spec.id, content);
-        viewer.res.write(`event: visual\ndata: ${JSON.stringify(answer)}\n\n`);
+        if (viewer.sent.get(answer.id) === content || viewer.res.writableEnded) return;
+        viewer.sent.set(answer.id, content);
+        this.write(viewer, `event: visual\ndata: ${JSON.stringify(answer)}\n\n`);
       }),
     );
   }

@@ -20,7 +20,10 @@ import {
 
 /** Rows sent per page. */
 export const PAGE_ROWS = 200;
-/** Rows of a query held on the server; beyond them pages are read again. */
+/**
+ * Rows held on the server per run (shared by its statements; each holds at least a page);
+ * beyond them pages are read again.
+ */
 export const HELD_ROWS = 10_000;
 /** Runs held at once; the oldest go first. */
 const MAX_RUNS = 50;
@@ -113,7 +116,8 @@ export class QueryRuns {
       for (const [index, st] of statements.entries()) {
         try {
           if (run.cancelled) throw new SqlError('canceling statement due to user request', '57014');
-          const held = await this.runStatement(session, st);
+          const budget = HELD_ROWS - run.results.reduce((n, r) => n + r.result.rows.length, 0);
+          const held = await this.runStatement(session, st, Math.max(PAGE_ROWS, budget));
           run.results.push(held);
           answers.push({
             index,
@@ -153,21 +157,25 @@ export class QueryRuns {
   }
 
   /** Runs one statement; a query is read through the cursor, anything else as it is. */
-  private async runStatement(session: WarehouseSession, st: ScriptStatement): Promise<HeldResult> {
+  private async runStatement(
+    session: WarehouseSession,
+    st: ScriptStatement,
+    hold: number,
+  ): Promise<HeldResult> {
     if (isQuery(st.text)) {
       let first: QueryResult | undefined;
       try {
-        [first] = await session.execute(`${WRAP_HEAD}${st.text}${WRAP_TAIL} LIMIT ${HELD_ROWS + 1}`);
+        [first] = await session.execute(`${WRAP_HEAD}${st.text}${WRAP_TAIL} LIMIT ${hold + 1}`);
       } catch (error) {
         // Not every query reads as a subquery (or it fails): run it as written, for its own answer.
         if (!(error instanceof SqlError) || error.sqlstate === '57014') throw error;
       }
       if (first) {
-        if (first.rows.length <= HELD_ROWS) return { result: { ...first, command: 'SELECT' } };
+        if (first.rows.length <= hold) return { result: { ...first, command: 'SELECT' } };
         const [count] = await session.execute(`SELECT count(*) FROM (\n${st.text}${WRAP_TAIL}`);
         const rowCount = Number(count?.rows[0]?.[0] ?? first.rows.length);
         return {
-          result: { ...first, command: 'SELECT', rows: first.rows.slice(0, HELD_ROWS), rowCount },
+          result: { ...first, command: 'SELECT', rows: first.rows.slice(0, hold), rowCount },
           cursor: st.text,
         };
       }
@@ -175,7 +183,7 @@ export class QueryRuns {
     const [result] = await session.execute(st.text);
     if (!result) return { result: { command: 'EMPTY', columns: [], rows: [], rowCount: 0 } };
     return {
-      result: result.rows.length > HELD_ROWS ? { ...result, rows: result.rows.slice(0, HELD_ROWS) } : result,
+      result: result.rows.length > hold ? { ...result, rows: result.rows.slice(0, hold) } : result,
     };
   }
 
@@ -198,7 +206,7 @@ export class QueryRuns {
   ): Promise<{ rows: readonly (readonly unknown[])[]; rowCount: number } | undefined> {
     const held = this.held(user, id, index);
     if (!held) return undefined;
-    const start = Math.max(0, Math.floor(offset) || 0);
+    const start = Math.min(Math.max(0, Math.floor(offset) || 0), held.result.rowCount);
     const count = Math.min(Math.max(1, Math.floor(limit) || PAGE_ROWS), 5000);
     const { result, cursor } = held;
     if (start + count <= result.rows.length || !cursor)

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import type {
   CreateDeliveryStreamInput,
@@ -14,13 +14,16 @@ import type {
   UpdateDestinationInput,
 } from '../delivery/index.ts';
 import { DeliveryStreamError } from '../delivery/index.ts';
-import { LakeError, type ObjectStore } from '../lake/index.ts';
-import type { Warehouse } from '../warehouse/index.ts';
+import { LakeError, type ObjectReader, type ObjectStore } from '../lake/index.ts';
+import { SqlError, type Warehouse } from '../warehouse/index.ts';
 import type { Logger } from '../util/logger.ts';
 import { DEMO_DASHBOARD } from './demo-dashboard.ts';
 import { computeVisual, visualErrorMessage, type LiveHub } from './live.ts';
 import { QueryRuns, toCsv } from './query-runs.ts';
+import { SESSION_COOKIE } from './sessions.ts';
 import {
+  checkFilters,
+  checkVisualSpec,
   detectRoles,
   sourceSql,
   VisualError,
@@ -40,6 +43,8 @@ export interface ApiOptions {
 }
 
 const DOC_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** Most visuals one dashboard may hold (each viewer's refresh computes them all). */
+const MAX_VISUALS = 64;
 const GONE = 'That result is no longer held; run the query again.';
 const PREVIEW_BYTES = 256 * 1024;
 const PREVIEW_LINES = 200;
@@ -47,20 +52,65 @@ const PREVIEW_LINES = 200;
 /** Parses the `filters` query parameter (JSON) or a `range` shorthand. */
 function filtersOf(query: { filters?: string; range?: string }, fallback: Filters | undefined): Filters {
   if (query.filters) {
+    let parsed: unknown;
     try {
-      return JSON.parse(query.filters) as Filters;
+      parsed = JSON.parse(query.filters);
     } catch {
       throw new VisualError('filters must be JSON.');
     }
+    return checkFilters(parsed);
   }
-  if (query.range) return { ...fallback, range: query.range };
+  if (query.range) return checkFilters({ ...fallback, range: query.range });
   return fallback ?? {};
+}
+
+/** A dashboard as a page or program sent it, checked: a name and at most MAX_VISUALS well-formed visuals with distinct ids. */
+function checkDashboard(id: string, body: unknown): DashboardSpec {
+  const spec = body as Partial<DashboardSpec> | undefined;
+  if (!DOC_ID.test(id) || !spec || typeof spec.name !== 'string' || !Array.isArray(spec.visuals))
+    throw new VisualError('Send a dashboard {"name", "visuals": [...]} under a plain id.');
+  if (spec.visuals.length > MAX_VISUALS)
+    throw new VisualError(`A dashboard holds at most ${MAX_VISUALS} visuals.`);
+  const visuals = spec.visuals.map((v: unknown) => checkVisualSpec(v));
+  const ids = new Set(visuals.map((v) => v.id));
+  if (ids.size !== visuals.length || ids.has(''))
+    throw new VisualError('Each visual needs an id of its own.');
+  return {
+    id,
+    name: spec.name,
+    visuals,
+    ...(spec.filters !== undefined ? { filters: checkFilters(spec.filters) } : {}),
+  };
 }
 
 /** Registers the API routes. */
 export function registerApi(app: FastifyInstance, options: ApiOptions): void {
   const { warehouse, streams, live } = options;
   const runs = new QueryRuns(warehouse);
+
+  /**
+   * Refuses a request of a user who is not a superuser. The lake holds raw copies of every
+   * stream's records (whatever the warehouse's grants say about the tables they load into),
+   * and streams move data into any table, so both are the superuser's to manage.
+   */
+  async function requireSuperuser(user: string, action: string): Promise<void> {
+    const secrets = await warehouse.getPasswordSecrets(user);
+    if (!secrets?.superuser) throw new ForbiddenError(`Only a superuser may ${action}.`);
+  }
+
+  /**
+   * Refuses to let anyone but a document's owner or a superuser change it. Everyone signed
+   * in may read dashboards and saved queries (each visual is checked against its viewer's
+   * own grants); one without a recorded owner (the demo's) is a superuser's to change.
+   */
+  async function requireOwner(user: string, owner: string | undefined, action: string): Promise<void> {
+    if (owner !== undefined && owner === user) return;
+    const secrets = await warehouse.getPasswordSecrets(user);
+    if (!secrets?.superuser)
+      throw new ForbiddenError(
+        `Only ${owner !== undefined ? `its owner ${owner}` : 'a superuser'} or a superuser may ${action}.`,
+      );
+  }
 
   async function dashboard(id: string): Promise<DashboardSpec | undefined> {
     const docs = await warehouse.listDocuments('dashboard');
@@ -87,8 +137,26 @@ export function registerApi(app: FastifyInstance, options: ApiOptions): void {
         if (!list) byTable.set(key, (list = []));
         list.push({ name: String(column), type: String(type).toLowerCase() });
       }
+      // The warehouse's information_schema lists every relation; completion offers only those
+      // this user may read (schemas without USAGE and tables without SELECT stay unnamed).
+      const superuser = (await warehouse.getPasswordSecrets(request.consoleUser))?.superuser ?? false;
+      const readable: (readonly unknown[])[] = [];
+      for (const row of tables?.rows ?? []) {
+        if (superuser) {
+          readable.push(row);
+          continue;
+        }
+        try {
+          await session.execute(
+            `SELECT * FROM ${quoteName(String(row[0]))}.${quoteName(String(row[1]))} LIMIT 0`,
+          );
+          readable.push(row);
+        } catch (error) {
+          if (!(error instanceof SqlError)) throw error;
+        }
+      }
       return {
-        tables: (tables?.rows ?? []).map(([schema, table, type]) => ({
+        tables: readable.map(([schema, table, type]) => ({
           schema: String(schema),
           name: String(table),
           view: String(type).toUpperCase() === 'VIEW',
@@ -101,9 +169,9 @@ export function registerApi(app: FastifyInstance, options: ApiOptions): void {
   });
 
   app.post<{ Body: { source?: DataSource } }>('/api/datasets/fields', async (request, reply) => {
-    const source = request.body?.source;
-    if (!source)
+    if (!request.body?.source)
       return reply.code(400).send({ error: { message: 'Send {"source": {"table": ...} or {"sql": ...}}.' } });
+    const { source } = checkVisualSpec({ id: 'fields', kind: 'table', source: request.body.source });
     const session = await warehouse.openSession(request.consoleUser);
     try {
       const [sample] = await session.execute(`SELECT * FROM ${sourceSql(source)} LIMIT 200`);
@@ -114,14 +182,23 @@ export function registerApi(app: FastifyInstance, options: ApiOptions): void {
   });
 
   app.post<{ Body: { spec?: VisualSpec; filters?: Filters } }>('/api/visual', async (request, reply) => {
-    const spec = request.body?.spec;
-    if (!spec) return reply.code(400).send({ error: { message: 'Send {"spec": {...}}.' } });
+    if (!request.body?.spec) return reply.code(400).send({ error: { message: 'Send {"spec": {...}}.' } });
+    const id = (request.body.spec as { id?: unknown }).id;
+    let spec: VisualSpec;
+    let filters: Filters;
+    try {
+      spec = checkVisualSpec(request.body.spec);
+      filters = checkFilters(request.body.filters);
+    } catch (error) {
+      // A spec's mistake shows on that visual, like any other failure of it.
+      return { id: typeof id === 'string' ? id : '', error: visualErrorMessage(error) };
+    }
     const session = await warehouse.openSession(request.consoleUser);
     const started = Date.now();
     try {
       return {
         id: spec.id,
-        data: await computeVisual(session, spec, request.body.filters ?? {}),
+        data: await computeVisual(session, spec, filters),
         ms: Date.now() - started,
       };
     } catch (error) {
@@ -148,19 +225,20 @@ export function registerApi(app: FastifyInstance, options: ApiOptions): void {
     return spec;
   });
 
-  app.put<{ Params: { id: string }; Body: DashboardSpec }>('/api/dashboards/:id', async (request, reply) => {
+  app.put<{ Params: { id: string }; Body: DashboardSpec }>('/api/dashboards/:id', async (request) => {
     const { id } = request.params;
-    const spec = request.body;
-    if (!DOC_ID.test(id) || !spec || typeof spec.name !== 'string' || !Array.isArray(spec.visuals))
-      return reply
-        .code(400)
-        .send({ error: { message: 'Send a dashboard {"name", "visuals": [...]} under a plain id.' } });
-    const saved: DashboardSpec = { ...spec, id };
-    await warehouse.saveDocument({ kind: 'dashboard', id, name: spec.name, body: JSON.stringify(saved) });
+    const checked = checkDashboard(id, request.body);
+    const existing = await dashboard(id);
+    if (existing) await requireOwner(request.consoleUser, existing.owner, `change dashboard ${id}`);
+    const saved: DashboardSpec = { ...checked, owner: existing ? existing.owner : request.consoleUser };
+    if (saved.owner === undefined) delete (saved as { owner?: string }).owner;
+    await warehouse.saveDocument({ kind: 'dashboard', id, name: saved.name, body: JSON.stringify(saved) });
     return saved;
   });
 
   app.delete<{ Params: { id: string } }>('/api/dashboards/:id', async (request) => {
+    const existing = await dashboard(request.params.id);
+    if (existing) await requireOwner(request.consoleUser, existing.owner, `delete dashboard ${existing.id}`);
     await warehouse.deleteDocument('dashboard', request.params.id);
     return { deleted: request.params.id };
   });
@@ -172,8 +250,14 @@ export function registerApi(app: FastifyInstance, options: ApiOptions): void {
       if (!spec)
         return reply.code(404).send({ error: { message: `No dashboard ${request.query.dashboard}.` } });
       const filters = filtersOf(request.query, spec.filters);
+      if (!live.mayWatch(request.consoleUser))
+        return reply
+          .code(429)
+          .send({ error: { message: 'Too many open live dashboards for this user: close some and retry.' } });
       reply.hijack();
-      live.watch(reply.raw, request.consoleUser, spec, filters);
+      // Per-request authentication (a program) wins over a cookie, as in the auth hook.
+      const session = request.headers.authorization ? undefined : request.cookies[SESSION_COOKIE];
+      live.watch(reply.raw, request.consoleUser, spec, filters, session);
     },
   );
 
@@ -221,27 +305,41 @@ export function registerApi(app: FastifyInstance, options: ApiOptions): void {
     },
   );
 
-  app.get('/api/saved-queries', async () => ({
-    queries: (await warehouse.listDocuments('query')).map((d) => ({
+  async function savedQueries(): Promise<SavedQuery[]> {
+    return (await warehouse.listDocuments('query')).map((d) => ({
       id: d.id,
       name: d.name,
-      sql: d.body,
+      ...savedQueryBody(d.body),
       updated: d.updated,
-    })),
-  }));
+    }));
+  }
+
+  app.get('/api/saved-queries', async () => ({ queries: await savedQueries() }));
 
   app.put<{ Params: { id: string }; Body: { name?: string; sql?: string } }>(
     '/api/saved-queries/:id',
     async (request, reply) => {
+      const { id } = request.params;
       const { name, sql } = request.body ?? {};
-      if (!DOC_ID.test(request.params.id) || typeof name !== 'string' || typeof sql !== 'string')
+      if (!DOC_ID.test(id) || typeof name !== 'string' || typeof sql !== 'string')
         return reply.code(400).send({ error: { message: 'Send {"name", "sql"} under a plain id.' } });
-      await warehouse.saveDocument({ kind: 'query', id: request.params.id, name, body: sql });
-      return { id: request.params.id, name, sql };
+      const existing = (await savedQueries()).find((q) => q.id === id);
+      if (existing) await requireOwner(request.consoleUser, existing.owner, `change saved query ${id}`);
+      const owner = existing ? existing.owner : request.consoleUser;
+      await warehouse.saveDocument({
+        kind: 'query',
+        id,
+        name,
+        body: JSON.stringify({ sql, ...(owner !== undefined ? { owner } : {}) }),
+      });
+      return { id, name, sql, ...(owner !== undefined ? { owner } : {}) };
     },
   );
 
   app.delete<{ Params: { id: string } }>('/api/saved-queries/:id', async (request) => {
+    const existing = (await savedQueries()).find((q) => q.id === request.params.id);
+    if (existing)
+      await requireOwner(request.consoleUser, existing.owner, `delete saved query ${existing.id}`);
     await warehouse.deleteDocument('query', request.params.id);
     return { deleted: request.params.id };
   });
@@ -257,6 +355,7 @@ export function registerApi(app: FastifyInstance, options: ApiOptions): void {
   }));
 
   app.post<{ Body: CreateDeliveryStreamInput }>('/api/streams', async (request) => {
+    await requireSuperuser(request.consoleUser, 'create delivery streams');
     const arn = await streams.create(request.body);
     return { DeliveryStreamARN: arn };
   });
@@ -275,6 +374,7 @@ export function registerApi(app: FastifyInstance, options: ApiOptions): void {
   app.put<{ Params: { name: string }; Body: Omit<UpdateDestinationInput, 'DeliveryStreamName'> }>(
     '/api/streams/:name',
     async (request) => {
+      await requireSuperuser(request.consoleUser, 'change delivery streams');
       const { name } = request.params;
       const description = streams.describe(name) as {
         VersionId?: string;
@@ -292,13 +392,17 @@ export function registerApi(app: FastifyInstance, options: ApiOptions): void {
   );
 
   app.delete<{ Params: { name: string } }>('/api/streams/:name', async (request) => {
+    await requireSuperuser(request.consoleUser, 'delete delivery streams');
     await streams.delete(request.params.name);
     return { deleting: request.params.name };
   });
 
   app.post<{ Params: { name: string }; Body: { manifest?: string } | undefined }>(
     '/api/streams/:name/redeliver',
-    async (request) => ({ results: await streams.redeliver(request.params.name, request.body?.manifest) }),
+    async (request) => {
+      await requireSuperuser(request.consoleUser, 're-deliver manifests');
+      return { results: await streams.redeliver(request.params.name, request.body?.manifest) };
+    },
   );
 
   // ---- the lake --------------------------------------------------------------------------
@@ -307,6 +411,21 @@ export function registerApi(app: FastifyInstance, options: ApiOptions): void {
     if (!options.objectStore) throw new DeliveryStreamError('ResourceNotFound', 'This server has no lake.');
     return options.objectStore;
   };
+
+  // Every lake route: the superuser's (see requireSuperuser); bucket and key are given as strings.
+  app.addHook('preHandler', async (request) => {
+    if (!request.url.startsWith('/api/lake/')) return;
+    await requireSuperuser(request.consoleUser, 'browse or change the lake');
+    const query = request.query as Record<string, unknown>;
+    for (const name of ['bucket', 'key', 'prefix', 'startAfter'])
+      if (query[name] !== undefined && typeof query[name] !== 'string')
+        throw new LakeError('InvalidArgument', `Give ${name} once.`);
+    const path = request.url.split('?', 1)[0];
+    if (path !== '/api/lake/buckets' && !query.bucket)
+      throw new LakeError('InvalidArgument', 'Name the bucket: ?bucket=...');
+    if ((path === '/api/lake/preview' || path === '/api/lake/object') && !query.key)
+      throw new LakeError('InvalidArgument', 'Name the object: ?key=...');
+  });
 
   app.get('/api/lake/buckets', async () => ({
     buckets: (await lake().listBuckets()).map((b) => ({ name: b.name, created: b.created.toISOString() })),
@@ -337,9 +456,7 @@ export function registerApi(app: FastifyInstance, options: ApiOptions): void {
 
   app.get<{ Querystring: { bucket: string; key: string } }>('/api/lake/preview', async (request) => {
     const { bucket, key } = request.query;
-    let body = await lake().getObject(bucket, key);
-    const gzip = body.length > 2 && body[0] === 0x1f && body[1] === 0x8b;
-    if (gzip) body = gunzipSync(body, { maxOutputLength: 64 * 1024 * 1024 });
+    const { gzip, bytes: body, complete, size } = await previewBytes(await lake().openObject(bucket, key));
     const text = body.subarray(0, PREVIEW_BYTES).toString('utf8');
     const binary = isBinary(body.subarray(0, 4096));
     // Firehose writes JSON records back to back without a delimiter; split them for reading.
@@ -351,21 +468,22 @@ export function registerApi(app: FastifyInstance, options: ApiOptions): void {
           .filter((l) => l.length > 0);
     return {
       gzip,
-      size: body.length,
+      size,
       binary,
       records: records.slice(0, PREVIEW_LINES),
-      truncated: records.length > PREVIEW_LINES || body.length > PREVIEW_BYTES,
+      truncated: records.length > PREVIEW_LINES || body.length > PREVIEW_BYTES || !complete,
     };
   });
 
   app.get<{ Querystring: { bucket: string; key: string } }>('/api/lake/object', async (request, reply) => {
     const { bucket, key } = request.query;
-    const body = await lake().getObject(bucket, key);
-    const name = key.split('/').pop() ?? 'object';
+    // Streamed: an object of any size costs the server a buffer, not its size.
+    const object = await lake().openObject(bucket, key);
     return reply
       .type('application/octet-stream')
-      .header('content-disposition', `attachment; filename="${name.replace(/["\\\r\n]/g, '_')}"`)
-      .send(body);
+      .header('content-length', String(object.info.size))
+      .header('content-disposition', attachment(key.split('/').pop() || 'object'))
+      .send(object.stream());
   });
 
   app.put<{ Querystring: { bucket: string; key: string }; Body: Buffer }>(
@@ -389,8 +507,111 @@ export function registerApi(app: FastifyInstance, options: ApiOptions): void {
   });
 }
 
+/** A saved query as the API shows it. */
+interface SavedQuery {
+  readonly id: string;
+  readonly name: string;
+  readonly sql: string;
+  /** The user who saved it first (absent for queries saved before owners were kept). */
+  readonly owner?: string;
+  readonly updated: string;
+}
+
+/** The SQL and owner of a saved query's stored body: `{"sql", "owner"}`, or the bare SQL text as older versions stored it. */
+function savedQueryBody(body: string): { sql: string; owner?: string } {
+  if (body.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(body) as { sql?: unknown; owner?: unknown };
+      if (typeof parsed.sql === 'string')
+        return { sql: parsed.sql, ...(typeof parsed.owner === 'string' ? { owner: parsed.owner } : {}) };
+    } catch {
+      // Bare SQL that happens to start with a brace.
+    }
+  }
+  return { sql: body };
+}
+
+/** A double-quoted SQL identifier (any name, quotes doubled). */
+function quoteName(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * A Content-Disposition header for a download: a plain ASCII `filename` (quotes, backslashes,
+ * control and non-ASCII characters replaced) and the exact name as RFC 5987 `filename*`.
+ * @see https://www.rfc-editor.org/rfc/rfc6266#section-4.3
+ */
+export function attachment(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\%]/g, '_');
+  let exact: string;
+  try {
+    exact = encodeURIComponent(name).replace(
+      /['()*]/g,
+      (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+    );
+  } catch {
+    // A lone surrogate has no UTF-8 form: the ASCII name alone.
+    return `attachment; filename="${ascii}"`;
+  }
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${exact}`;
+}
+
+/**
+ * The first PREVIEW_BYTES (and one more, to tell there is more) of an object, GZIP
+ * decompressed as it streams; the rest is never read, so a preview of a huge object (or a
+ * GZIP bomb) costs no more than a small one. `size` is the whole (decompressed) size when
+ * it was read to the end, else the stored size.
+ */
+async function previewBytes(
+  object: ObjectReader,
+): Promise<{ gzip: boolean; bytes: Buffer; complete: boolean; size: number }> {
+  const source = object.stream();
+  const iterator = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const chunks: Buffer[] = [];
+  let length = 0;
+  let complete = true;
+  let gzip = false;
+  let output: Readable | undefined;
+  try {
+    const head = await iterator.next();
+    if (head.done) return { gzip, bytes: Buffer.alloc(0), complete, size: 0 };
+    const first = head.value;
+    gzip = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
+    async function* bytes(): AsyncGenerator<Buffer> {
+      yield first;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    }
+    output = gzip ? Readable.from(bytes()).pipe(createGunzip()) : Readable.from(bytes());
+    try {
+      for await (const chunk of output) {
+        chunks.push(chunk as Buffer);
+        length += (chunk as Buffer).length;
+        if (length > PREVIEW_BYTES) {
+          complete = false;
+          break;
+        }
+      }
+    } catch (error) {
+      // A cut-off or damaged GZIP stream: show what decompressed.
+      if (!(gzip && typeof (error as { code?: unknown }).code === 'string')) throw error;
+      complete = false;
+    }
+  } finally {
+    output?.destroy();
+    source.destroy();
+  }
+  return { gzip, bytes: Buffer.concat(chunks), complete, size: complete ? length : object.info.size };
+}
+
 /** True when a sample holds control bytes that text does not (NUL and friends). */
 function isBinary(sample: Buffer): boolean {
   for (const byte of sample) if (byte < 9 || (byte > 13 && byte < 32)) return true;
   return false;
+}
+
+/** A request its user may not make (403). */
+export class ForbiddenError extends Error {
+  override readonly name = 'ForbiddenError';
+  /** The HTTP status the error handler answers with. */
+  readonly statusCode = 403;
 }

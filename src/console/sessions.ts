@@ -13,8 +13,10 @@ export interface ConsoleSession {
   readonly user: string;
   /** CSRF token for writes. */
   readonly csrf: string;
-  /** Expiry (ms since epoch), pushed forward on use. */
+  /** Expiry (ms since epoch), pushed forward on use, never past `ends`. */
   expires: number;
+  /** When the session ends however busy it is (ms since epoch). */
+  readonly ends: number;
 }
 
 /** The cookie's name. */
@@ -22,6 +24,12 @@ export const SESSION_COOKIE = 'sluice_session';
 
 /** Idle time after which a session ends. */
 export const SESSION_IDLE_MS = 12 * 60 * 60 * 1000;
+
+/** Sessions one user may hold at once; signing in once more ends their oldest. */
+export const MAX_SESSIONS_PER_USER = 100;
+
+/** Longest a session lasts, used or not: a week, then its user signs in again. */
+export const SESSION_MAX_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** Sessions of signed-in users, in memory. */
 export class SessionStore {
@@ -35,7 +43,18 @@ export class SessionStore {
       user,
       csrf: randomBytes(24).toString('base64url'),
       expires: Date.now() + SESSION_IDLE_MS,
+      ends: Date.now() + SESSION_MAX_MS,
     };
+    // Sessions are kept in sign-in order: the first of this user's is the oldest.
+    let held = 0;
+    for (const s of this.sessions.values()) if (s.user === user) held++;
+    for (const [id, s] of this.sessions) {
+      if (held < MAX_SESSIONS_PER_USER) break;
+      if (s.user === user) {
+        this.sessions.delete(id);
+        held--;
+      }
+    }
     this.sessions.set(session.id, session);
     return session;
   }
@@ -49,7 +68,7 @@ export class SessionStore {
       this.sessions.delete(id);
       return undefined;
     }
-    session.expires = Date.now() + SESSION_IDLE_MS;
+    session.expires = Math.min(Date.now() + SESSION_IDLE_MS, session.ends);
     return session;
   }
 

@@ -107,6 +107,8 @@ export interface DashboardSpec {
   readonly id: string;
   /** Name. */
   readonly name: string;
+  /** The user who created it: only they or a superuser may change or delete it. */
+  readonly owner?: string;
   /** Default filters. */
   readonly filters?: Filters;
   /** Visuals in order. */
@@ -224,6 +226,129 @@ export function preferredDimension(fields: readonly Field[]): string | undefined
     )[0]?.name;
 }
 
+/** Longest text a spec's strings may hold (titles, names, filter values, data set queries). */
+const MAX_TEXT = 100_000;
+/** Most values one dimension filter may list. */
+const MAX_FILTER_VALUES = 1000;
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A text value: a string without NUL bytes (the warehouse cannot hold them), or undefined when absent. */
+function optionalText(value: unknown, what: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new VisualError(`${what} must be a string.`);
+  if (value.length > MAX_TEXT) throw new VisualError(`${what} is longer than ${MAX_TEXT} characters.`);
+  if (value.includes('\u0000')) throw new VisualError(`${what} must not contain NUL characters.`);
+  return value;
+}
+
+function optionalNumber(value: unknown, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new VisualError(`${what} must be a finite number.`);
+  return value;
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], what: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value))
+    throw new VisualError(`${what} must be one of ${allowed.join(', ')}.`);
+  return value as T;
+}
+
+/**
+ * Checks a visual spec that arrived as JSON (from a page, a saved dashboard or a program):
+ * every field has its type, names are plain identifiers, the aggregation, kind and bucket
+ * are known ones. Throws a VisualError naming the first problem.
+ */
+export function checkVisualSpec(value: unknown): VisualSpec {
+  if (!isRecord(value)) throw new VisualError('A visual must be an object.');
+  const id = optionalText(value.id, "A visual's id") ?? '';
+  const source = value.source;
+  if (!isRecord(source))
+    throw new VisualError(`Visual ${id}: source must be {"table": ...} or {"sql": ...}.`);
+  let checkedSource: DataSource;
+  if (source.table !== undefined) {
+    const table = optionalText(source.table, `Visual ${id}: source.table`) ?? '';
+    if (!TABLE.test(table)) throw new VisualError(`Visual ${id}: "${table}" is not a table name.`);
+    checkedSource = { table };
+  } else if (source.sql !== undefined) {
+    checkedSource = { sql: optionalText(source.sql, `Visual ${id}: source.sql`) ?? '' };
+  } else throw new VisualError(`Visual ${id}: source must be {"table": ...} or {"sql": ...}.`);
+  const field = (key: string): string | undefined => {
+    const name = optionalText(value[key], `Visual ${id}: ${key}`);
+    if (name !== undefined && !IDENT.test(name))
+      throw new VisualError(`Visual ${id}: ${key} "${name}" is not a field name.`);
+    return name;
+  };
+  const kind = oneOf(value.kind, VISUAL_KINDS, `Visual ${id}: kind`);
+  if (kind === undefined)
+    throw new VisualError(`Visual ${id}: kind must be one of ${VISUAL_KINDS.join(', ')}.`);
+  const bucket = optionalText(value.bucket, `Visual ${id}: bucket`);
+  if (bucket !== undefined && bucket !== 'auto' && !Object.hasOwn(BUCKETS, bucket))
+    throw new VisualError(`Visual ${id}: unknown time bucket ${bucket}.`);
+  const spec: Record<string, unknown> = {
+    ...value,
+    id,
+    title: optionalText(value.title, `Visual ${id}: title`) ?? '',
+    kind,
+    source: checkedSource,
+    time: field('time'),
+    timeEpoch: oneOf(value.timeEpoch, ['seconds', 'milliseconds'], `Visual ${id}: timeEpoch`),
+    bucket,
+    dimension: field('dimension'),
+    measure: field('measure'),
+    aggregation: oneOf(value.aggregation, AGGREGATIONS, `Visual ${id}: aggregation`),
+    latitude: field('latitude'),
+    longitude: field('longitude'),
+    bins: optionalNumber(value.bins, `Visual ${id}: bins`),
+    maxPoints: optionalNumber(value.maxPoints, `Visual ${id}: maxPoints`),
+  };
+  for (const key of Object.keys(spec)) if (spec[key] === undefined) delete spec[key];
+  return spec as unknown as VisualSpec;
+}
+
+/** Checks filters that arrived as JSON: a known range or a window of finite epoch seconds, and lists of text values per field. */
+export function checkFilters(value: unknown): Filters {
+  if (value === undefined || value === null) return {};
+  if (!isRecord(value)) throw new VisualError('filters must be an object.');
+  const filters: { range?: Filters['range']; values?: Record<string, readonly string[]> } = {};
+  const range = value.range;
+  if (typeof range === 'string') {
+    if (range !== 'all' && !Object.hasOwn(RANGES, range))
+      throw new VisualError(
+        `Unknown time range ${range}: use all, ${Object.keys(RANGES).join(', ')} or {"from", "to"}.`,
+      );
+    filters.range = range;
+  } else if (isRecord(range)) {
+    const from = optionalNumber(range.from, 'range.from');
+    const to = optionalNumber(range.to, 'range.to');
+    if (from === undefined || to === undefined)
+      throw new VisualError('A custom range needs "from" and "to" in epoch seconds.');
+    filters.range = { from, to };
+  } else if (range !== undefined && range !== null) {
+    throw new VisualError('range must be a name such as "1h" or {"from", "to"} in epoch seconds.');
+  }
+  if (value.values !== undefined && value.values !== null) {
+    if (!isRecord(value.values))
+      throw new VisualError('filters.values must map field names to lists of values.');
+    const values: Record<string, readonly string[]> = {};
+    for (const [name, list] of Object.entries(value.values)) {
+      if (!IDENT.test(name)) throw new VisualError(`Filter field "${name}" is not a field name.`);
+      if (!Array.isArray(list)) throw new VisualError(`The filter on ${name} must be a list of values.`);
+      if (list.length > MAX_FILTER_VALUES)
+        throw new VisualError(`The filter on ${name} lists more than ${MAX_FILTER_VALUES} values.`);
+      values[name] = list.map((v: unknown) => {
+        if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+        return optionalText(v, `A value of the filter on ${name}`) ?? '';
+      });
+    }
+    filters.values = values;
+  }
+  return filters;
+}
+
 /** The FROM clause of a data source. */
 export function sourceSql(source: DataSource): string {
   if ('table' in source) {
@@ -235,7 +360,8 @@ export function sourceSql(source: DataSource): string {
   }
   const sql = source.sql.trim().replace(/;\s*$/, '');
   if (sql.includes(';')) throw new VisualError('A data set query must be a single statement.');
-  return `(${sql}) AS src`;
+  // On a line of its own, so a trailing `--` comment cannot swallow the parenthesis.
+  return `(${sql}\n) AS src`;
 }
 
 /** SQL for a time field as epoch seconds. */
@@ -249,6 +375,11 @@ export function epochSql(spec: Pick<VisualSpec, 'time' | 'timeEpoch'>): string {
 
 /** SQL of an aggregation over a measure. */
 export function aggregateSql(aggregation: Aggregation, measure: string | undefined): string {
+  // The name goes into the SQL as it is: only the known ones.
+  if (!(AGGREGATIONS as readonly string[]).includes(aggregation))
+    throw new VisualError(
+      `Unknown aggregation ${String(aggregation)}: use one of ${AGGREGATIONS.join(', ')}.`,
+    );
   if (aggregation === 'count') return measure ? `count(${ident(measure)})` : 'count(*)';
   if (!measure) throw new VisualError(`The aggregation ${aggregation} needs a measure.`);
   const m = ident(measure);
@@ -276,7 +407,7 @@ export function whereSql(spec: VisualSpec, filters: Filters, nowSeconds: number)
   if (range && range !== 'all' && spec.time) {
     const t = epochSql(spec);
     if (typeof range === 'string') {
-      const seconds = RANGES[range];
+      const seconds = Object.hasOwn(RANGES, range) ? RANGES[range] : undefined;
       if (seconds === undefined) throw new VisualError(`Unknown time range ${range}.`);
       conditions.push(`${t} >= ${Math.floor(nowSeconds - seconds)}`);
     } else {
@@ -335,7 +466,10 @@ export interface VisualPlan {
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 /** Compiles a visual with its filters into SQL (Redshift dialect) and a shaper. */
-export function planVisual(spec: VisualSpec, filters: Filters, nowSeconds: number): VisualPlan {
+export function planVisual(unchecked: VisualSpec, uncheckedFilters: Filters, nowSeconds: number): VisualPlan {
+  // Specs and filters come from JSON that anyone signed in may save: check them before any SQL is built.
+  const spec = checkVisualSpec(unchecked);
+  const filters = checkFilters(uncheckedFilters);
   const from = sourceSql(spec.source);
   const where = whereSql(spec, filters, nowSeconds);
   const maxPoints = Math.min(Math.max(10, spec.maxPoints ?? 2000), 20000);
@@ -348,7 +482,10 @@ export function planVisual(spec: VisualSpec, filters: Filters, nowSeconds: numbe
         : `'${spec.title.replace(/'/g, "''") || 'value'}'`;
       const agg = aggregateSql(aggregation, spec.measure);
       const m = spec.measure ? ident(spec.measure) : undefined;
-      const asked = spec.bucket && spec.bucket !== 'auto' ? BUCKETS[spec.bucket] : undefined;
+      const asked =
+        spec.bucket && spec.bucket !== 'auto' && Object.hasOwn(BUCKETS, spec.bucket)
+          ? BUCKETS[spec.bucket]
+          : undefined;
       if (spec.bucket && spec.bucket !== 'auto' && asked === undefined)
         throw new VisualError(`Unknown time bucket ${spec.bucket}.`);
       return {

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -236,15 +237,13 @@ describe('SQL clients against sluice up', () => {
       } finally {
         await c.end();
       }
-      const response = await fetch(`${s.consoleUrl}/api/sql`, {
-        method: 'POST',
-        headers: {
-          authorization: `Basic ${Buffer.from(`analyst:${ANALYST_PASSWORD}`).toString('base64')}`,
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({ sql: 'DELETE FROM sensor.message' }),
-      });
-      const body = (await response.json()) as { error?: { sqlstate: string; message: string } };
+      // With a certificate configured the console speaks HTTPS too.
+      const body = (await consolePost(
+        s.consolePort,
+        join(work, 'cert.pem'),
+        `analyst:${ANALYST_PASSWORD}`,
+        JSON.stringify({ sql: 'DELETE FROM sensor.message' }),
+      )) as { error?: { sqlstate: string; message: string } };
       assert.equal(body.error?.sqlstate, '42501');
       assert.equal((await admin.query('SELECT count(*)::int AS n FROM sensor.message')).rows[0].n, 500);
     });
@@ -424,3 +423,44 @@ public class Probe {
     });
   });
 });
+
+/** POSTs to the console's /api/sql over HTTPS, trusting the test's own certificate. */
+async function consolePost(
+  port: number,
+  caFile: string,
+  userPassword: string,
+  body: string,
+): Promise<unknown> {
+  const ca = await readFile(caFile);
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/api/sql',
+        method: 'POST',
+        ca,
+        // The certificate names localhost; the test connects to 127.0.0.1.
+        checkServerIdentity: () => undefined,
+        headers: {
+          authorization: `Basic ${Buffer.from(userPassword).toString('base64')}`,
+          'content-type': 'application/json',
+        },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (c: Buffer) => chunks.push(c));
+        response.on('end', () => {
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+          } catch (err) {
+            reject(err instanceof Error ? err : new Error(String(err)));
+          }
+        });
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}

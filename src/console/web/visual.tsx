@@ -5,6 +5,11 @@ import { Chart, type ChartOption } from './chart.tsx';
 import { fmt, settings } from './api.ts';
 import { fitView, niceDistance, tilesFor, type PlacedTile } from '../map-tiles.ts';
 
+/** Escapes text for the HTML of a chart tooltip (labels are data, never markup). */
+export function escapeHtml(text: string): string {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 const PALETTE = ['#0b6bcb', '#e8590c', '#2f9e44', '#ae3ec9', '#c92a2a', '#1098ad', '#f08c00', '#5c7cfa'];
 
 function lineOption(data: Extract<VisualData, { kind: 'line' }>): ChartOption {
@@ -82,7 +87,7 @@ function mapOption(
     animation: false,
     tooltip: {
       formatter: (p: { data: [number, number, number, string, number] }) =>
-        `${p.data[3]}<br/>${fmt(p.data[2])} · ${p.data[4].toFixed(5)}, ${p.data[0].toFixed(5)}`,
+        `${escapeHtml(p.data[3])}<br/>${fmt(p.data[2])} · ${p.data[4].toFixed(5)}, ${p.data[0].toFixed(5)}`,
     },
     grid: MAP_GRID,
     xAxis: {
