@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -172,6 +172,105 @@ describe('local object store on disk', () => {
       assert.equal(head?.etag, `"${createHash('md5').update(old).digest('hex')}"`);
       assert.equal(head?.size, old.length);
       assert.deepEqual(await fresh.getObject('lake', 'k.json'), old);
+    });
+  });
+
+  test('an overwrite cut off between its renames leaves the old object whole, content type and metadata included', async () => {
+    await withLake(async (root, store) => {
+      const old = Buffer.from('old contents');
+      await store.putObject('lake', 'dir/k', old, { contentType: 'text/old', metadata: { v: '1' } });
+      const dir = join(root, 'lake', 'dir');
+      const sidecar = join(dir, '.sluice-meta.k.json');
+      const prev = join(dir, '.sluice-prev.k.json');
+      const stored = JSON.parse(await readFile(sidecar, 'utf8')) as Record<string, unknown>;
+      const newer = {
+        ...stored,
+        size: 3,
+        mtimeNs: '1',
+        etag: '"0123456789abcdef0123456789abcdef"',
+        contentType: 'text/new',
+        metadata: { v: '2' },
+      };
+      const expectOld = async (): Promise<void> => {
+        const fresh = createLocalObjectStore({ root });
+        const head = await fresh.headObject('lake', 'dir/k');
+        assert.equal(head?.etag, `"${createHash('md5').update(old).digest('hex')}"`);
+        assert.equal(head?.contentType, 'text/old');
+        assert.deepEqual(head?.metadata, { v: '1' });
+        const listed = await fresh.listObjects('lake', { prefix: 'dir/' });
+        assert.deepEqual(
+          listed.objects.map((o) => [o.key, o.etag, o.contentType]),
+          [['dir/k', head.etag, 'text/old']],
+        );
+      };
+      // Killed after the old sidecar stepped aside.
+      await rename(sidecar, prev);
+      await expectOld();
+      // Killed after the new sidecar came in, before the data.
+      await writeFile(sidecar, JSON.stringify(newer));
+      await expectOld();
+      // The next write and delete leave nothing behind, so the folder goes too.
+      const fresh = createLocalObjectStore({ root });
+      await fresh.putObject('lake', 'dir/k', Buffer.from('new'), { contentType: 'text/new' });
+      assert.equal((await fresh.headObject('lake', 'dir/k'))?.contentType, 'text/new');
+      assert.deepEqual((await readdir(dir)).sort(), ['.sluice-meta.k.json', 'k']);
+      await rename(sidecar, prev);
+      await fresh.deleteObject('lake', 'dir/k');
+      assert.deepEqual((await readdir(join(root, 'lake'))).sort(), ['.sluice-bucket.json', '.sluice-tmp']);
+    });
+  });
+
+  test('a second process emptying a folder while the server writes into it never loses the write', async () => {
+    await withLake(async (root) => {
+      // Two stores on one lake share no lock, as the server and `sluice lake` do not.
+      const server = createLocalObjectStore({ root, fsync: false });
+      const cli = createLocalObjectStore({ root, fsync: false });
+      const long = 'x'.repeat(250);
+      const written: string[] = [];
+      for (let i = 0; i < 60; i++) {
+        // Plain and hashed (long-named) folders, each emptied and pruned by the other store.
+        const dir = i % 2 === 0 ? `p/${i % 6}` : `p/${long}${i % 6}`;
+        await cli.putObject('lake', `${dir}/cli`, Buffer.from('c'));
+        const key = `${dir}/server-${i}`;
+        await Promise.all([
+          cli.deleteObject('lake', `${dir}/cli`),
+          server.putObject('lake', key, Buffer.from(key), { contentType: 'text/plain' }),
+        ]);
+        written.push(key);
+        assert.deepEqual(await server.getObject('lake', key), Buffer.from(key), key);
+        // Then the server empties it while the other process writes.
+        if (i % 3 === 0) {
+          const other = `${dir}/cli-${i}`;
+          await Promise.all([
+            ...written.splice(0).map((k) => server.deleteObject('lake', k)),
+            cli.putObject('lake', other, Buffer.from(other)),
+          ]);
+          assert.deepEqual(await server.getObject('lake', other), Buffer.from(other), other);
+          await cli.deleteObject('lake', other);
+        }
+      }
+      for (const key of written) {
+        assert.equal((await server.headObject('lake', key))?.contentType, 'text/plain', key);
+      }
+      const listed = await server.listObjects('lake', { prefix: 'p/' });
+      assert.deepEqual(
+        listed.objects.map((o) => o.key),
+        [...written].sort(compareKeys),
+      );
+    });
+  });
+
+  test('a long-named folder that lost its name file to a crash is still listed', async () => {
+    await withLake(async (root, store) => {
+      const key = `${'n'.repeat(250)}/k`;
+      await store.putObject('lake', key, Buffer.from('v'));
+      const [folder] = (await readdir(join(root, 'lake'))).filter((n) => n.startsWith('%#'));
+      await rm(join(root, 'lake', folder as string, '.sluice-name'));
+      const listed = await createLocalObjectStore({ root }).listObjects('lake');
+      assert.deepEqual(
+        listed.objects.map((o) => o.key),
+        [key],
+      );
     });
   });
 

@@ -11,6 +11,8 @@
  *   <root>/<bucket>/<seg>/<seg>/…/<seg>      an object: its key split on '/', each segment
  *                                            a folder name, the last one the file name
  *   <dir>/.sluice-meta.<name>.json           the sidecar of the object stored as <dir>/<name>
+ *   <dir>/.sluice-prev.<name>.json           the sidecar being replaced, while an overwrite
+ *                                            of <dir>/<name> is between its renames
  *
  * So `message/2026/11/25/22/redshift-delivery-stream-1-….gz` is exactly that path under
  * the bucket folder. Every name that starts with `.sluice` is the store's own; ls hides them.
@@ -43,6 +45,10 @@
  * person copied into the lake) gets its ETag from its MD5, computed lazily and cached; it
  * has no content type or metadata. Hence the sidecar is fsynced only when it carries what
  * cannot be derived again: a content type, metadata, or a long segment's real name.
+ * An overwrite renames the old sidecar to its `.sluice-prev.` name before the new one
+ * comes in, and removes it once the new data is in place; readers whose data file does not
+ * match the sidecar try that previous one, so a crash between the renames leaves the old
+ * object whole, with its content type and metadata.
  *
  * WRITES AND DURABILITY (the MUSTs of the contract in ./index.ts)
  *
@@ -129,6 +135,7 @@ const BUCKET_FILE = '.sluice-bucket.json';
 const DIR_NAME_FILE = '.sluice-name';
 const SIDECAR_PREFIX = '.sluice-meta.';
 const SIDECAR_SUFFIX = '.json';
+const PREV_SIDECAR_PREFIX = '.sluice-prev.';
 const TRASH_PREFIX = '.sluice-trash-';
 const ESCAPED = '%=';
 const HASHED = '%#';
@@ -387,20 +394,27 @@ class LocalObjectStore implements ObjectStore {
       await writeNewFile(tmpSidecar, Buffer.from(JSON.stringify(sidecar)), false);
       if (this.#fsync) await Promise.all([fsyncFile(tmpData), precious ? fsyncFile(tmpSidecar) : undefined]);
       const touched = await this.#lock(bucket).run(async () => {
-        let made: { dirPath: string; changed: Set<string> } | undefined;
-        for (let attempt = 0; made === undefined; attempt++) {
-          const ready = await this.#ensureDirs(bucketDir, segments);
+        // Folders made by an attempt that failed later still need their fsync.
+        const changed = new Set<string>();
+        let dirPath: string | undefined;
+        let movedPrev = false;
+        for (let attempt = 0; dirPath === undefined; attempt++) {
           try {
-            // Sidecar first: a crash between the renames leaves a sidecar that does not
-            // match the old data, which readers detect, never data without its sidecar.
-            await rename(tmpSidecar, join(ready.dirPath, sidecarName(name)));
-            made = ready;
+            const ready = await this.#ensureDirs(bucketDir, segments, changed);
+            // The old sidecar steps aside, then the new one comes in, then the data: a crash
+            // anywhere in between leaves the old data beside its own sidecar (as the
+            // previous one), so an acknowledged object never loses its content type,
+            // metadata or multipart ETag to a write that did not finish.
+            const current = join(ready, sidecarName(name));
+            movedPrev = await renameIfExists(current, join(ready, prevSidecarName(name)));
+            await rename(tmpSidecar, current);
+            dirPath = ready;
           } catch (err) {
-            // Another process (`sluice lake` beside the server) pruned the folder just now.
+            // Another process (`sluice lake` beside the server) pruned a folder on the way
+            // just now, while it was being made or before the sidecar came in.
             if (errno(err) !== 'ENOENT' || attempt >= 2) throw err;
           }
         }
-        const { dirPath, changed } = made;
         const plain = join(dirPath, name);
         const alt = join(dirPath, ALT + name);
         // Renaming a file over a folder fails with EISDIR: then a folder holds the plain name
@@ -414,6 +428,7 @@ class LocalObjectStore implements ObjectStore {
         }
         if (plainIsDir) await rename(tmpData, alt);
         else await unlinkIfExists(alt);
+        if (movedPrev) await unlinkIfExists(join(dirPath, prevSidecarName(name)));
         this.#invalidate(dirPath);
         changed.add(dirPath);
         return changed;
@@ -520,6 +535,7 @@ class LocalObjectStore implements ObjectStore {
       if (location === undefined) return;
       await unlinkIfExists(location.filePath);
       await unlinkIfExists(join(location.dirPath, sidecarName(location.name)));
+      await unlinkIfExists(join(location.dirPath, prevSidecarName(location.name)));
       this.#invalidate(location.dirPath);
       if (this.#fsync) await fsyncDir(location.dirPath);
       await this.#prune(bucketDir, key.split('/').slice(0, -1));
@@ -607,15 +623,11 @@ class LocalObjectStore implements ObjectStore {
     }
   }
 
-  /** Makes the folders for a key's leading segments; returns the last one and the folders whose entries changed. */
-  async #ensureDirs(
-    bucketDir: string,
-    segments: readonly string[],
-  ): Promise<{ dirPath: string; changed: Set<string> }> {
-    const changed = new Set<string>();
+  /** Makes the folders for a key's leading segments; returns the last one and adds the folders whose entries changed to `changed`. */
+  async #ensureDirs(bucketDir: string, segments: readonly string[], changed: Set<string>): Promise<string> {
     const deepest = join(bucketDir, ...segments.map(encodeSegment));
     // The common case: the folder exists already, one lstat instead of one per level.
-    if ((await lstatOrUndefined(deepest))?.isDirectory()) return { dirPath: deepest, changed };
+    if ((await lstatOrUndefined(deepest))?.isDirectory()) return deepest;
     let dir = bucketDir;
     for (const segment of segments) {
       const name = encodeSegment(segment);
@@ -653,7 +665,7 @@ class LocalObjectStore implements ObjectStore {
       changed.add(dir);
       dir = path;
     }
-    return { dirPath: dir, changed };
+    return dir;
   }
 
   /** Removes the folders of a deleted key that are now empty, deepest first. */
@@ -667,12 +679,22 @@ class LocalObjectStore implements ObjectStore {
       if (!(await tryRmdir(dir))) {
         // A hashed folder keeps its .sluice-name; only then is the folder read, so deleting
         // from a folder of many objects stays cheap. (Orphan sidecars left by a crash keep
-        // an otherwise empty plain folder; listing is not affected.)
+        // an otherwise empty folder; listing is not affected. A sidecar is never removed
+        // here: it may be one a writer in another process has just renamed in.)
         if (!name.startsWith(HASHED)) return;
         const leftovers = await reservedEntriesOnly(dir);
-        if (leftovers === undefined) return;
-        for (const e of leftovers) await rm(join(dir, e), { recursive: true, force: true });
-        if (!(await tryRmdir(dir))) return;
+        if (leftovers?.length !== 1 || leftovers[0] !== DIR_NAME_FILE) return;
+        const nameFile = join(dir, DIR_NAME_FILE);
+        await unlinkIfExists(nameFile);
+        if (!(await tryRmdir(dir))) {
+          // Another process wrote into the folder meanwhile: it gets its name back.
+          await writeNewFile(nameFile, Buffer.from(segments[depth - 1] as string), this.#fsync).catch(
+            (err: unknown) => {
+              if (!isMissing(err) && errno(err) !== 'EEXIST') throw err;
+            },
+          );
+          return;
+        }
       }
       this.#invalidate(dir);
       this.#invalidate(parent);
@@ -730,23 +752,31 @@ class LocalObjectStore implements ObjectStore {
     retried = false,
   ): Promise<ObjectInfo> {
     const base = { key, size: Number(st.size), lastModified: new Date(Number(st.mtimeNs / 1_000_000n)) };
+    const fits = (found: Sidecar | undefined): found is Sidecar =>
+      found !== undefined && found.key === key && BigInt(found.size) === st.size;
+    const describe = (found: Sidecar): ObjectInfo => ({
+      ...base,
+      etag: found.etag,
+      ...(found.contentType !== undefined ? { contentType: found.contentType } : {}),
+      ...(found.metadata !== undefined ? { metadata: found.metadata } : {}),
+    });
     const sidecar = await readSidecar(join(location.dirPath, sidecarName(location.name)));
-    if (sidecar !== undefined && sidecar.key === key && BigInt(sidecar.size) === st.size) {
-      if (sidecar.mtimeNs === st.mtimeNs.toString() || (await md5()) === sidecar.etag) {
-        return {
-          ...base,
-          etag: sidecar.etag,
-          ...(sidecar.contentType !== undefined ? { contentType: sidecar.contentType } : {}),
-          ...(sidecar.metadata !== undefined ? { metadata: sidecar.metadata } : {}),
-        };
-      }
+    if (fits(sidecar) && sidecar.mtimeNs === st.mtimeNs.toString()) return describe(sidecar);
+    // An overwrite cut off between its renames leaves the data's own sidecar as the previous
+    // one; it is read only when the current one does not match, so listings stay one read each.
+    const prev = await readSidecar(join(location.dirPath, prevSidecarName(location.name)));
+    if (fits(prev) && prev.mtimeNs === st.mtimeNs.toString()) return describe(prev);
+    let digest: Promise<string> | undefined;
+    const once = (): Promise<string> => (digest ??= md5());
+    for (const found of [sidecar, prev]) {
+      if (fits(found) && (await once()) === found.etag) return describe(found);
     }
     if (sidecar !== undefined && !retried) {
       // A writer may be between its two renames; once it is done the pair matches.
       await this.#lock(bucket).idle();
       return this.#describeStat(bucket, key, location, st, md5, true);
     }
-    return { ...base, etag: await md5() };
+    return { ...base, etag: await once() };
   }
 
   /** The quoted MD5 of a file, cached by path, size and modification time. */
@@ -852,8 +882,13 @@ class LocalObjectStore implements ObjectStore {
       let segment = decodeName(plain);
       if (segment === undefined && plain.startsWith(HASHED)) {
         segment = isDir
-          ? await readTextOrUndefined(join(dirPath, d.name, DIR_NAME_FILE))
-          : (await readSidecar(join(dirPath, sidecarName(plain))))?.key.split('/').pop();
+          ? await hashedDirName(join(dirPath, d.name), d.name)
+          : (
+              (await readSidecar(join(dirPath, sidecarName(plain)))) ??
+              (await readSidecar(join(dirPath, prevSidecarName(plain))))
+            )?.key
+              .split('/')
+              .pop();
       }
       if (segment === undefined || encodeSegment(segment) !== plain) {
         this.#logger.debug(
@@ -918,6 +953,29 @@ function lowerBound(entries: readonly DirEntry[], base: string, bound: string, e
   return lo;
 }
 
+/**
+ * The real segment of a hashed folder: its .sluice-name, or, should that be missing (a crash
+ * while another process was pruning the folder), the segment a sidecar in it names.
+ */
+async function hashedDirName(path: string, fsName: string): Promise<string | undefined> {
+  const text = await readTextOrUndefined(join(path, DIR_NAME_FILE));
+  if (text !== undefined && encodeSegment(text) === fsName) return text;
+  let names: string[];
+  try {
+    names = await readdir(path);
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+  for (const file of names) {
+    if (!file.startsWith(SIDECAR_PREFIX) && !file.startsWith(PREV_SIDECAR_PREFIX)) continue;
+    const key = (await readSidecar(join(path, file)))?.key;
+    const segment = key?.split('/').find((s) => encodeSegment(s) === fsName);
+    if (segment !== undefined) return segment;
+  }
+  return undefined;
+}
+
 /** Encodes one key segment as a file or folder name (see the scheme at the top). */
 function encodeSegment(segment: string): string {
   if (
@@ -947,6 +1005,10 @@ function decodeName(name: string): string | undefined {
 
 function sidecarName(name: string): string {
   return SIDECAR_PREFIX + name + SIDECAR_SUFFIX;
+}
+
+function prevSidecarName(name: string): string {
+  return PREV_SIDECAR_PREFIX + name + SIDECAR_SUFFIX;
 }
 
 /** S3's key rules: 1 to 1,024 bytes of UTF-8. */
@@ -1163,6 +1225,17 @@ async function reservedEntriesOnly(dir: string): Promise<string[] | undefined> {
     await handle.close();
   }
   return names;
+}
+
+/** Renames a file if it exists; false when there was none (or its folder is gone). */
+async function renameIfExists(from: string, to: string): Promise<boolean> {
+  try {
+    await rename(from, to);
+    return true;
+  } catch (err) {
+    if (isMissing(err)) return false;
+    throw err;
+  }
 }
 
 async function unlinkIfExists(path: string): Promise<void> {

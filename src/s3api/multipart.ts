@@ -4,12 +4,13 @@
  *   <dir>/<uploadId>/upload.json      {version, bucket, key, initiated, contentType?, metadata?}
  *   <dir>/<uploadId>/part-<n>         the part's bytes (streamed to a temp name, fsynced, renamed)
  *   <dir>/<uploadId>/part-<n>.json    {etag, size, lastModified}, renamed in after the bytes
- *   <dir>/<uploadId>/tmp-<random>     a part being received; removed if its body fails
+ *   <dir>/<uploadId>/tmp-<random>     a part (or upload.json) being written; removed if its body fails
  *
  * Upload ids are 32 random hex digits, so they are safe as folder names. A part's body streams
  * to its temp file outside any lock (parts of one upload arrive in parallel); only the renames
  * run under the upload's lock, after checking the upload still exists, so a part that finishes
- * after an abort leaves nothing. Completing streams the parts, in order, into the object store
+ * after an abort leaves nothing. A replaced part's .json goes before its bytes change, so a
+ * crash never pairs one part's ETag with another's bytes. Completing streams the parts, in order, into the object store
  * and then removes the folder; completing and aborting take the same lock and cannot
  * interleave. Uploads older than the expiry are removed by expire(), as an S3 lifecycle rule
  * "AbortIncompleteMultipartUpload" would.
@@ -99,7 +100,13 @@ export class MultipartUploads {
     };
     const dir = join(this.#dir, uploadId);
     await mkdir(dir, { recursive: true });
-    await writeDurably(join(dir, 'upload.json'), JSON.stringify({ version: 1, ...info }));
+    // Written aside and renamed in, so a crash never leaves a torn upload.json; the folders
+    // are fsynced so an upload id once returned survives a power loss.
+    const temp = join(dir, `tmp-${randomBytes(8).toString('hex')}`);
+    await writeDurably(temp, JSON.stringify({ version: 1, ...info }));
+    await rename(temp, join(dir, 'upload.json'));
+    await fsyncDir(dir);
+    await fsyncDir(this.#dir);
     return info;
   }
 
@@ -112,13 +119,14 @@ export class MultipartUploads {
 
   async #read(uploadId: string): Promise<UploadInfo | undefined> {
     if (!UPLOAD_ID_RE.test(uploadId)) return undefined;
-    let text: string;
+    let raw: UploadInfo & { initiated: string };
     try {
-      text = await readFile(join(this.#dir, uploadId, 'upload.json'), 'utf8');
+      raw = JSON.parse(await readFile(join(this.#dir, uploadId, 'upload.json'), 'utf8')) as typeof raw;
     } catch {
+      // Missing, or unreadable (written by an older version that a crash cut short): no
+      // such upload; expire() removes the folder in time.
       return undefined;
     }
-    const raw = JSON.parse(text) as UploadInfo & { initiated: string };
     return { ...raw, initiated: new Date(raw.initiated) };
   }
 
@@ -141,9 +149,13 @@ export class MultipartUploads {
       return await this.#locked(uploadId, async () => {
         await this.get(uploadId, bucket, key);
         const part: PartInfo = { partNumber, etag, size, lastModified: new Date() };
+        const facts = join(dir, `part-${partNumber}.json`);
+        // A part being replaced is unlisted before its bytes change, so a crash between the
+        // renames never pairs the old part's ETag with the new part's bytes.
+        await rm(facts, { force: true });
         await rename(tmp, join(dir, `part-${partNumber}`));
         await writeDurably(tmp, JSON.stringify(part));
-        await rename(tmp, join(dir, `part-${partNumber}.json`));
+        await rename(tmp, facts);
         await fsyncDir(dir);
         return part;
       });
@@ -218,7 +230,7 @@ export class MultipartUploads {
       const parts = new Map((await this.#parts(uploadId)).map((p) => [p.partNumber, p]));
       const dir = join(this.#dir, uploadId);
       const result = await build(upload, parts, (n) => createReadStream(join(dir, `part-${n}`)));
-      await rm(dir, { recursive: true, force: true });
+      await removeUpload(dir);
       return result;
     });
   }
@@ -251,9 +263,19 @@ export class MultipartUploads {
   async abort(uploadId: string, bucket: string, key: string): Promise<void> {
     await this.#locked(uploadId, async () => {
       await this.get(uploadId, bucket, key);
-      await rm(join(this.#dir, uploadId), { recursive: true, force: true });
+      await removeUpload(join(this.#dir, uploadId));
     });
   }
+}
+
+/**
+ * Removes an upload's folder, upload.json first: a crash halfway leaves no upload with some
+ * of its parts gone (a retried completion then says NoSuchUpload, not InvalidPart), only a
+ * folder that expire() removes.
+ */
+async function removeUpload(dir: string): Promise<void> {
+  await rm(join(dir, 'upload.json'), { force: true });
+  await rm(dir, { recursive: true, force: true });
 }
 
 /** Streams a body into a new file, hashing it (MD5), and fsyncs it. */
