@@ -253,6 +253,14 @@ describe('verifySigV4', () => {
       'PresignedExpired',
       /expired/,
     );
+    // With no keys configured signatures are not checked, but an expired link still fails.
+    const open = { service: 's3', uriEscapePath: false };
+    assert.equal((await verifySigV4(parts, { ...open, now: () => NOW + 60_000 })).ok, true);
+    assertRejected(
+      await verifySigV4(parts, { ...open, now: () => NOW + 301_000 }),
+      'PresignedExpired',
+      /expired/,
+    );
     const forged = { ...parts, url: parts.url.replace('some%20key', 'other%20key') };
     assertRejected(
       await verifySigV4(forged, { ...s3, now: () => NOW }),

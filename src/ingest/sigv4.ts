@@ -410,6 +410,10 @@ export async function verifySigV4(
     signedAt: new Date(signedMs),
     presigned,
   };
+  const now = (options.now ?? Date.now)();
+  // An expired link must not work on any server, even one that checks no signatures.
+  if (presigned && now > signedMs + (parsed.expiresIn ?? 0) * 1000)
+    return reject('PresignedExpired', 'Request has expired');
   if (options.secretFor === undefined) return { ...base, verified: false };
 
   const secret = options.secretFor(parsed.accessKeyId);
@@ -417,10 +421,7 @@ export async function verifySigV4(
     return reject('UnknownAccessKey', 'The security token included in the request is invalid.');
   }
 
-  const now = (options.now ?? Date.now)();
   if (presigned) {
-    if (now > signedMs + (parsed.expiresIn ?? 0) * 1000)
-      return reject('PresignedExpired', 'Request has expired');
     if (signedMs - now > (options.maxClockSkewMs ?? DEFAULT_MAX_SKEW_MS)) {
       return reject('ClockSkew', 'Request is not valid yet');
     }
