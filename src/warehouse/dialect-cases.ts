@@ -788,6 +788,54 @@ export const DIALECT_CASES: readonly DialectCase[] = [
     sqlstate: '42704',
   },
   {
+    title: 'AVG of integers is a truncated BIGINT, of DECIMAL(p,s) a DECIMAL(38,s), of DOUBLE a DOUBLE',
+    redshift:
+      'CREATE TABLE public.sales_avg (qtysold SMALLINT, pricepaid NUMERIC(8,2), ratio DOUBLE PRECISION, seller BIGINT)',
+    check:
+      'INSERT INTO public.sales_avg VALUES (1, 100.00, 0.5, -1), (2, 107.05, 0.25, -2), (2, 115.73, 0.75, NULL); ' +
+      'SELECT avg(qtysold), avg(pricepaid), avg(ratio), avg(seller), AVG(DISTINCT qtysold), avg(qtysold * 2) FROM public.sales_avg',
+    rows: [[1, '107.59', 0.5, -1, 1, 3]],
+  },
+  {
+    title: 'AVG as a window function keeps its type, over a named or written-out window',
+    redshift:
+      'SELECT qtysold, avg(pricepaid) OVER (PARTITION BY qtysold), avg(qtysold) OVER w FROM public.sales_avg WINDOW w AS (ORDER BY pricepaid ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) ORDER BY pricepaid',
+    duckdb:
+      'SELECT qtysold, cast_to_type(sum(pricepaid) OVER (PARTITION BY qtysold) // count(pricepaid) OVER (PARTITION BY qtysold), (min(pricepaid) OVER (PARTITION BY qtysold) + count(pricepaid) OVER (PARTITION BY qtysold)) * count(pricepaid) OVER (PARTITION BY qtysold)), ' +
+      'cast_to_type(sum(qtysold) OVER w // count(qtysold) OVER w, (min(qtysold) OVER w + count(qtysold) OVER w) * count(qtysold) OVER w) FROM public.sales_avg WINDOW w AS (ORDER BY pricepaid ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) ORDER BY pricepaid',
+    rows: [
+      [1, '100.00', 1],
+      [2, '111.39', 1],
+      [2, '111.39', 2],
+    ],
+  },
+  {
+    title: 'AVG of nothing is NULL',
+    redshift: 'SELECT avg(qtysold), avg(pricepaid) FROM public.sales_avg WHERE qtysold > 5',
+    rows: [[null, null]],
+  },
+  {
+    title: "a bare NUMERIC or DECIMAL cast is Redshift's NUMERIC(18,0), rounding to whole numbers",
+    redshift:
+      "SELECT 1.5::numeric, CAST(2.4 AS DECIMAL), '12345678901234567'::numeric, CONVERT(numeric, 7.5), 1.25::numeric(5,1), CAST(-2.5 AS numeric)",
+    duckdb:
+      "SELECT 1.5::DECIMAL(18,0), CAST(2.4 AS DECIMAL(18,0)), '12345678901234567'::DECIMAL(18,0), CAST(7.5 AS DECIMAL(18,0)), 1.25::numeric(5,1), CAST(-2.5 AS DECIMAL(18,0))",
+    rows: [['2', '2', '12345678901234567', '8', '1.3', '-3']],
+  },
+  {
+    title: 'a number too wide for the bare NUMERIC(18,0) is numeric field overflow',
+    redshift: 'SELECT 12345678901234567890::numeric',
+    sqlstate: '22003',
+  },
+  {
+    title: 'a bare NUMERIC column is NUMERIC(18,0), as in a cast',
+    redshift: 'CREATE TABLE public.bare_numeric (n NUMERIC, d DECIMAL)',
+    duckdb: 'CREATE TABLE "public"."bare_numeric" ("n" DECIMAL(18,0), "d" DECIMAL(18,0))',
+    check:
+      'INSERT INTO public.bare_numeric VALUES (2.5, 123456789012345678); SELECT n, d FROM public.bare_numeric',
+    rows: [['3', '123456789012345678']],
+  },
+  {
     title: 'COPY of Avro is not supported',
     redshift: "COPY sensor.message FROM 's3://b/p/' IAM_ROLE default FORMAT AS AVRO 'auto'",
     sqlstate: '0A000',

@@ -541,6 +541,28 @@ const TEXT_TYPES = new Set(['text', 'varchar', 'character', 'bpchar']);
 const COMPARISON_OPS = new Set(['=', '<', '>', '<=', '>=', '<>', '!=']);
 const DATETIME_TYPE_WORDS = new Set(['timestamp', 'timestamptz', 'date']);
 
+/**
+ * NUMERIC/DECIMAL without precision: Redshift's NUMERIC(18,0), where DuckDB's is (18,3).
+ * @see https://docs.aws.amazon.com/redshift/latest/dg/r_Numeric_types201.html
+ */
+const REDSHIFT_NUMERIC = 'DECIMAL(18,0)';
+
+/** Whether `k` is a bare NUMERIC/DECIMAL cast target: `x::numeric` or `CAST(x AS decimal)`. */
+function isBareNumericCast(c: Cursor, k: number): boolean {
+  if (!c.isWord(k, 'numeric', 'decimal') || c.isOp(k + 1, '(') || c.isOp(k - 1, '.')) return false;
+  if (c.isOp(k - 1, '::')) return true;
+  if (!c.isWord(k - 1, 'as') || !c.isOp(k + 1, ')')) return false;
+  let depth = 0;
+  for (let j = k; j >= 0; j--) {
+    if (c.isOp(j, ')')) depth++;
+    else if (c.isOp(j, '(')) {
+      if (depth === 0) return c.isWord(j - 1, 'cast', 'try_cast') && !c.isOp(j - 2, '.');
+      depth--;
+    }
+  }
+  return false;
+}
+
 interface Edit {
   /** Last significant index replaced (inclusive). */
   readonly through: number;
@@ -598,6 +620,10 @@ function rewriteExpressions(c: Cursor, from: number, to: number, edits: Map<numb
       if (t.value === 'approximate' && !prevDot && c.isWord(k + 1, 'percentile_disc')) {
         // DuckDB computes the exact percentile, which is what an approximation approximates.
         edits.set(k, { through: k, text: '' });
+        continue;
+      }
+      if (isBareNumericCast(c, k)) {
+        edits.set(k, { through: k, text: REDSHIFT_NUMERIC });
         continue;
       }
       if (t.value === 'getdate' && !prevDot && c.isOp(k + 1, '(') && c.isOp(k + 2, ')')) {
@@ -685,6 +711,7 @@ const CALL_REWRITES = new Set([
   'space',
   'convert',
   'trunc',
+  'avg',
 ]);
 
 /** One argument of a call: its significant token range. */
@@ -1009,7 +1036,26 @@ function rewriteCall(c: Cursor, k: number, limit: number, edits: Map<number, Edi
         .slice(c.sig[a(0).from], (c.sig[a(0).to - 1] as number) + 1)
         .map((x) => x.text)
         .join('');
-      text = `CAST(${argSql(c, a(1))} AS ${typeText})`;
+      const bare = /^(numeric|decimal)$/i.test(typeText.trim());
+      text = `CAST(${argSql(c, a(1))} AS ${bare ? REDSHIFT_NUMERIC : typeText})`;
+      break;
+    }
+    case 'avg': {
+      if (args.length !== 1 || c.isWord(close + 1, 'filter')) return undefined;
+      let value = a(0);
+      let distinct = '';
+      if (c.isWord(value.from, 'distinct', 'all')) {
+        if (c.isWord(value.from, 'distinct')) distinct = 'DISTINCT ';
+        value = { from: value.from + 1, to: value.to };
+      }
+      let over = '';
+      if (c.isWord(close + 1, 'over')) {
+        const end = c.isOp(close + 2, '(') ? matchingParen(c, close + 2, limit) : close + 2;
+        if (end === undefined || end >= limit) return undefined;
+        over = ` ${argSql(c, { from: close + 1, to: end + 1 })}`;
+        through = end;
+      }
+      text = avgSql(argSql(c, value), distinct, over);
       break;
     }
     default:
@@ -1017,6 +1063,20 @@ function rewriteCall(c: Cursor, k: number, limit: number, edits: Map<number, Edi
   }
   edits.set(k, { through, text });
   return through;
+}
+
+/**
+ * AVG with Redshift's result types: BIGINT (truncated) for integers, DECIMAL(38,s) for
+ * DECIMAL(p,s), DOUBLE PRECISION for DOUBLE. DuckDB's avg is DOUBLE for all, and the
+ * argument's type is not known here, so the type comes from DuckDB's own typing: `//`
+ * divides integers exactly (truncating) and other types as DOUBLE, and
+ * `(min(x) + count(x)) * count(x)` is BIGINT for integers, DECIMAL(38,s) for DECIMAL(p,s)
+ * and DOUBLE for DOUBLE (REAL stays REAL). cast_to_type takes only the latter's type.
+ * @see https://docs.aws.amazon.com/redshift/latest/dg/r_AVG.html
+ */
+function avgSql(value: string, distinct: string, over: string): string {
+  const agg = (fn: string): string => `${fn}(${distinct}${value})${over}`;
+  return `cast_to_type(${agg('sum')} // ${agg('count')}, (${agg('min')} + ${agg('count')}) * ${agg('count')})`;
 }
 
 /** TIMEOFDAY(): the wall-clock time as text, `Thu Sep 19 22:53:50.333525 2013 UTC`. */

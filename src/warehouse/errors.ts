@@ -121,6 +121,8 @@ const RULES: readonly Rule[] = [
     message: (m) => `invalid input syntax for type ${pgTypeWord(m[2])}: "${m[1]}"`,
   },
   { pattern: /^Conversion Error: .*out of range/, sqlstate: '22003' },
+  // A number too wide for the DECIMAL it is cast to: PostgreSQL's "numeric field overflow".
+  { pattern: /^Conversion Error: Could not cast value -?[\d.]+ to DECIMAL/, sqlstate: '22003' },
   { pattern: /^Conversion Error: (?:invalid|date|timestamp|time).*(?:format|field)/i, sqlstate: '22007' },
   { pattern: /^Conversion Error/, sqlstate: '22P02' },
   { pattern: /division by zero/i, sqlstate: '22012', message: () => 'division by zero' },

@@ -191,6 +191,8 @@ export function pgColumnName(duckName: string): string {
   if (duckName === SYSDATE_SQL) return 'sysdate';
   if (/^[A-Za-z_][A-Za-z0-9_$]*$/.test(duckName)) return duckName.toLowerCase();
   if (duckName === 'count_star()') return 'count';
+  // AVG as dialect.ts writes it, to give Redshift's result types.
+  if (duckName.startsWith('cast_to_type((sum(')) return 'avg';
   const cast = /^CAST\("?([A-Za-z_][A-Za-z0-9_$]*)"? AS /.exec(duckName);
   if (cast) return (cast[1] as string).toLowerCase();
   const call = /^(?:main\.)?"?([A-Za-z_][A-Za-z0-9_$]*)"?\(/.exec(duckName);
