@@ -123,7 +123,14 @@ import {
   createdRelation,
   dmlTarget,
   loadGrants,
-  baseTablesOf,
+  checkOwnerSelect,
+  constantStrings,
+  isRestrictedFunction,
+  readsOf,
+  restrictedCallIn,
+  viewQuery,
+  type Grants,
+  type NamedRelation,
   identifierNames,
   ownedTarget,
   parseRelationName,
@@ -610,6 +617,13 @@ const SHOW_DEFAULTS: Readonly<Record<string, string>> = {
 
 const ACCEPTED = new Set([...Object.keys(SHOW_DEFAULTS)]);
 
+/** A table or view as a session resolved its name; `temp` for the session's temporary ones. */
+interface Relation {
+  readonly schema: string;
+  readonly name: string;
+  readonly temp: boolean;
+}
+
 class DuckDbSession implements WarehouseSession {
   transactionStatus: 'idle' | 'open' | 'failed' = 'idle';
   /** The open transaction began READ ONLY. */
@@ -940,7 +954,8 @@ class DuckDbSession implements WarehouseSession {
   private async resolveRelation(
     table: { readonly schema?: string; readonly name: string },
     st: ScriptStatement,
-  ): Promise<{ readonly schema: string; readonly name: string; readonly temp: boolean } | undefined> {
+    options: { readonly temp?: boolean } = {},
+  ): Promise<Relation | undefined> {
     const name = table.name.toLowerCase();
     const rows = await this.query(st)(
       `SELECT database_name, schema_name, table_name FROM duckdb_tables() WHERE lower(table_name) = $1
@@ -954,7 +969,7 @@ class DuckDbSession implements WarehouseSession {
       const hit = pick('dev', schema) ?? found.find((f) => f.schema === schema);
       return hit ? { schema: hit.schema, name, temp: hit.db === 'temp' } : undefined;
     }
-    const temp = found.find((f) => f.db === 'temp');
+    const temp = options.temp === false ? undefined : found.find((f) => f.db === 'temp');
     if (temp) return { schema: temp.schema, name, temp: true };
     for (const schema of this.applied?.schemas ?? ['public']) {
       const hit = pick('dev', schema);
@@ -964,35 +979,181 @@ class DuckDbSession implements WarehouseSession {
   }
 
   /**
-   * The relations a DuckDB query reads (those that exist): the names DuckDB's parser reports
-   * (getTableNames, which sees table functions such as query_table) together with every
-   * base table in the parsed query (json_serialize_sql, which sees JOIN ... USING).
+   * The relations a DuckDB query names itself (views as views, CTEs left out), each as
+   * `resolve` finds it; undefined when DuckDB cannot serialize the query. Refuses DuckDB's
+   * file and query-text functions unless `restricted` functions are allowed.
    */
-  private async relationsOf(sql: string, st: ScriptStatement) {
-    const names: { schema?: string; name: string }[] = [];
-    try {
-      for (const n of this.conn.getTableNames(sql, true)) {
-        const parsed = parseRelationName(n);
-        if (parsed) names.push(parsed);
-      }
-    } catch {
-      // The JSON form below still names the tables, or DuckDB refuses the query itself.
-    }
+  private async directReads(
+    sql: string,
+    st: ScriptStatement,
+    resolve: (n: NamedRelation) => Promise<readonly Relation[]>,
+    restricted: boolean,
+  ): Promise<Relation[] | undefined> {
+    let parsed: { error?: unknown; statements?: unknown };
     try {
       const [row] = await this.query(st)('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
-      names.push(...baseTablesOf(JSON.parse(String(row?.[0])) as unknown));
+      parsed = JSON.parse(String(row?.[0])) as typeof parsed;
     } catch {
-      // Not a SELECT DuckDB can serialize: the names above are all there is.
+      return undefined;
     }
-    const out: { schema: string; name: string; temp: boolean }[] = [];
+    if (parsed.error !== false) return undefined;
+    const reads = readsOf(parsed.statements);
+    const names = [...reads.tables];
+    for (const f of reads.functions) {
+      if (!isRestrictedFunction(f.name)) continue;
+      const tables = f.name === 'query_table' ? constantStrings(f.args) : undefined;
+      if (tables && f.args.length > 0)
+        for (const t of tables) {
+          const n = parseRelationName(t);
+          if (!n) throw permissionDenied('function', f.name);
+          names.push({ ...(n.schema ? { schema: n.schema.toLowerCase() } : {}), name: n.name.toLowerCase() });
+        }
+      else if (!restricted) throw permissionDenied('function', f.name);
+    }
+    const out: Relation[] = [];
     const seen = new Set<string>();
     for (const n of names) {
       const key = `${n.schema ?? ''}.${n.name}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const hit = await this.resolveRelation(n, st);
-      if (hit) out.push(hit);
+      const hits = await resolve(n);
+      // A name no relation has that looks like a path is DuckDB's file scan (FROM 'x.csv').
+      if (hits.length === 0 && !restricted && !n.schema && /[/.:]/.test(n.name))
+        throw permissionDenied('relation', n.name);
+      out.push(...hits);
     }
+    return out;
+  }
+
+  /**
+   * Checks that the signed-in user may read what a DuckDB query reads: SELECT on each
+   * relation it names, and through views, their owners' SELECT (see `checkViewReads`).
+   */
+  private async authorizeQuery(sql: string, grants: Grants, st: ScriptStatement): Promise<void> {
+    const query = sql.replace(/^\s*explain\b(\s+analy[sz]e\b)?(\s+verbose\b)?/i, '');
+    const resolve = async (n: NamedRelation) => {
+      // DuckDB reads `dev.t`, when no schema dev exists, as the database's default schema.
+      const hit =
+        (await this.resolveRelation(n, st)) ??
+        (n.schema === 'dev' ? await this.resolveRelation({ schema: 'main', name: n.name }, st) : undefined);
+      return hit ? [hit] : [];
+    };
+    const direct = await this.directReads(query, st, resolve, false);
+    const reached: Relation[] = [];
+    if (direct) await this.authorizeReads(direct, grants, st, reached);
+    // What DuckDB's binder reports beyond that (or everything, when the query could not be
+    // serialized) is checked against the reader. It names tables inside views without their
+    // schema, so a bare name reached through a view counts as accounted for.
+    let bound: readonly string[] = [];
+    try {
+      bound = this.conn.getTableNames(query, true);
+    } catch {
+      // The serialized form above is what there is, or DuckDB refuses the query itself.
+    }
+    const extra: Relation[] = [];
+    for (const text of bound) {
+      const n = parseRelationName(text);
+      if (!n) continue;
+      const name = n.name.toLowerCase();
+      const schema = n.schema?.toLowerCase();
+      if (reached.some((r) => r.name === name && (schema === undefined || r.schema === schema))) continue;
+      const hit = await this.resolveRelation({ ...(schema ? { schema } : {}), name }, st);
+      if (hit) extra.push(hit);
+    }
+    await this.authorizeReads(extra, grants, st, reached);
+  }
+
+  /**
+   * Checks reads of relations the signed-in user named: SELECT (and USAGE on the schema) for
+   * the user, then for each view, its owner's privileges on what it reads. `reached` collects
+   * every relation reached, views' contents included.
+   */
+  private async authorizeReads(
+    relations: readonly Relation[],
+    grants: Grants,
+    st: ScriptStatement,
+    reached: Relation[] = [],
+  ): Promise<void> {
+    const views = new Set<string>();
+    const owners = new Map<string, Grants | undefined>();
+    for (const rel of relations) {
+      if (!rel.temp) checkUse(grants, { schema: rel.schema, name: rel.name, need: 'select' });
+      reached.push(rel);
+      await this.checkViewReads(rel, st, views, owners, reached);
+    }
+  }
+
+  /**
+   * When `view` is a view: checks that its owner has SELECT on every relation its definition
+   * names, and so on down through views over views (each view once, which also ends cycles).
+   * `owners` caches owners' grants; undefined for a superuser owner, who needs none.
+   */
+  private async checkViewReads(
+    view: Relation,
+    st: ScriptStatement,
+    done: Set<string>,
+    owners: Map<string, Grants | undefined>,
+    reached: Relation[],
+  ): Promise<void> {
+    const db = view.temp ? 'temp' : 'dev';
+    const key = `${db}.${view.schema}.${view.name}`;
+    if (done.has(key)) return;
+    done.add(key);
+    const q = this.query(st);
+    const [def] = await q(
+      `SELECT sql FROM duckdb_views() WHERE database_name = $1 AND schema_name = $2 AND lower(view_name) = $3 AND NOT internal`,
+      [db, view.schema, view.name],
+    );
+    if (!def) return;
+    // A temporary view belongs to this session's user; a view with no owner row, to a superuser.
+    let owner: string | undefined = this.record.name;
+    if (!view.temp) {
+      const rows = await q(
+        `SELECT grantee FROM ${META_SCHEMA}.privileges
+          WHERE object_type = 'table' AND schema_name = $1 AND object_name = $2 AND privilege = 'owner' LIMIT 1`,
+        [view.schema, view.name],
+      );
+      owner = rows[0] ? String(rows[0][0]) : undefined;
+    }
+    if (owner !== undefined && !owners.has(owner)) {
+      const [user] = await q(`SELECT usesuper FROM ${META_SCHEMA}.users WHERE usename = $1`, [owner]);
+      const superuser = owner !== this.record.name && user?.[0] === true;
+      owners.set(owner, superuser ? undefined : await loadGrants(q, owner));
+    }
+    const grants = owner === undefined ? undefined : owners.get(owner);
+    const text = viewQuery(String(def[0]));
+    const reads =
+      text === undefined
+        ? undefined
+        : await this.directReads(text, st, (n) => this.resolveInView(n, view, st), grants === undefined);
+    // A definition that cannot be read cannot be checked: refused rather than trusted.
+    if (!reads) throw permissionDenied('relation', view.name);
+    for (const rel of reads) {
+      if (grants && !rel.temp) checkOwnerSelect(grants, rel.schema, rel.name);
+      reached.push(rel);
+      await this.checkViewReads(rel, st, done, owners, reached);
+    }
+  }
+
+  /**
+   * What a name in a view's definition may refer to: DuckDB looks in the view's own schema
+   * first, then along the search path. Where that is ambiguous (a temporary object of the
+   * same name), every candidate is returned, so each is checked.
+   */
+  private async resolveInView(n: NamedRelation, view: Relation, st: ScriptStatement): Promise<Relation[]> {
+    if (n.schema) {
+      const hit =
+        (await this.resolveRelation(n, st)) ??
+        (n.schema === 'dev' ? await this.resolveRelation({ schema: 'main', name: n.name }, st) : undefined);
+      return hit ? [hit] : [];
+    }
+    if (!view.temp) {
+      const own = await this.resolveRelation({ schema: view.schema, name: n.name }, st);
+      if (own && !own.temp) return [own];
+    }
+    const out: Relation[] = [];
+    for (const hit of [await this.resolveRelation(n, st), await this.resolveRelation(n, st, { temp: false })])
+      if (hit && !out.some((o) => o.schema === hit.schema && o.temp === hit.temp)) out.push(hit);
     return out;
   }
 
@@ -1061,7 +1222,7 @@ class DuckDbSession implements WarehouseSession {
         use(await this.resolveRelation(plan.copy.table, st), 'insert');
         return;
       case 'unload':
-        for (const rel of await this.relationsOf(plan.unload.sql, st)) use(rel, 'select');
+        await this.authorizeQuery(plan.unload.sql, grants, st);
         return;
       case 'alter-table':
         use(await this.resolveRelation(plan.table, st), 'owner');
@@ -1072,8 +1233,7 @@ class DuckDbSession implements WarehouseSession {
     const command = plan.command;
     if (command === 'CREATE SCHEMA') throw new SqlError('permission denied for database dev', '42501');
     if (command === 'SELECT' || command === 'EXPLAIN') {
-      const relations = await this.relationsOf(plan.sql, st);
-      for (const rel of relations) use(rel, 'select');
+      await this.authorizeQuery(plan.sql, grants, st);
       return;
     }
     if (command === 'INSERT' || command === 'UPDATE' || command === 'DELETE') {
@@ -1081,12 +1241,17 @@ class DuckDbSession implements WarehouseSession {
       const target = targetName ? await this.resolveRelation(targetName, st) : undefined;
       use(target, command.toLowerCase() as RelationUse['need']);
       // Whatever else an INSERT, UPDATE or DELETE names, it reads.
-      for (const rel of await this.relationsNamedIn(plan.sql, st))
-        if (!target || rel.schema !== target.schema || rel.name !== target.name) use(rel, 'select');
+      const call = restrictedCallIn(plan.sql);
+      if (call) throw permissionDenied('function', call);
+      const named = await this.relationsNamedIn(plan.sql, st);
+      await this.authorizeReads(
+        named.filter((rel) => !target || rel.schema !== target.schema || rel.name !== target.name),
+        grants,
+        st,
+      );
       // The rows an INSERT ... SELECT reads need SELECT.
       const select = /\b(?:select|with)\b/i.exec(plan.sql);
-      if (command === 'INSERT' && select)
-        for (const rel of await this.relationsOf(plan.sql.slice(select.index), st)) use(rel, 'select');
+      if (command === 'INSERT' && select) await this.authorizeQuery(plan.sql.slice(select.index), grants, st);
       return;
     }
     if (command === 'CREATE TABLE' || command === 'CREATE VIEW') {
@@ -1094,8 +1259,7 @@ class DuckDbSession implements WarehouseSession {
       if (created && !/\btemp(orary)?\b/i.test(plan.sql.slice(0, 40)))
         checkCreate(grants, created.schema ?? this.applied?.schemas[0] ?? 'public');
       const query = /\bas\s*\(?\s*(?:select|with)\b/i.exec(plan.sql);
-      if (query)
-        for (const rel of await this.relationsOf(plan.sql.slice(query.index + 2), st)) use(rel, 'select');
+      if (query) await this.authorizeQuery(plan.sql.slice(query.index + 2), grants, st);
       return;
     }
     // DROP VIEW, ALTER TABLE, TRUNCATE, COMMENT: the owner's; anything else: a superuser's.
@@ -1276,10 +1440,18 @@ class DuckDbSession implements WarehouseSession {
     switch (plan.kind) {
       case 'query': {
         await this.noticeMissingView(plan, st);
+        const droppedView = plan.command === 'DROP VIEW' ? ownedTarget(plan.sql) : undefined;
+        const dropped = droppedView ? await this.resolveRelation(droppedView, st) : undefined;
         const result = plan.created
           ? await this.createTableAs(plan, plan.created, st)
           : await this.runQuery(plan, st);
         await this.recordOwner(plan, st);
+        // A view made later under the same name starts with no grants and its own owner.
+        if (dropped && !dropped.temp)
+          await this.query(st)(
+            `DELETE FROM ${META_SCHEMA}.privileges WHERE object_type = 'table' AND schema_name = $1 AND object_name = $2`,
+            [dropped.schema, dropped.name],
+          );
         return result;
       }
       case 'alter-table':

@@ -277,3 +277,202 @@ describe('what a statement reads', () => {
     await reader.execute('INSERT INTO s.open (id, v) SELECT id + 10, v FROM s.open');
   });
 });
+
+describe('reading through views', () => {
+  let warehouse: Warehouse;
+  let admin: WarehouseSession;
+  let analyst: WarehouseSession;
+  let cleanup: () => Promise<void>;
+  before(async () => {
+    ({ warehouse, cleanup } = await openTestWarehouse());
+    admin = await warehouse.openSession('awsuser');
+    await admin.execute(`
+      CREATE SCHEMA sensor;
+      CREATE SCHEMA hidden;
+      CREATE TABLE sensor.message (id INTEGER, temp NUMERIC(5,2));
+      INSERT INTO sensor.message VALUES (1, 70.5), (2, 71.25);
+      CREATE TABLE public.message (id INTEGER);
+      CREATE VIEW sensor.hot AS SELECT id, temp FROM sensor.message WHERE temp > 71;
+      CREATE VIEW sensor.hot_ids AS SELECT id FROM sensor.hot;
+      CREATE VIEW hidden.all_messages AS SELECT * FROM sensor.message;
+      CREATE USER analyst PASSWORD 'Analyst1pass';
+      CREATE USER maker PASSWORD 'Maker1pass';
+      GRANT USAGE ON SCHEMA sensor TO analyst;
+      GRANT SELECT ON sensor.hot TO analyst;
+      GRANT SELECT ON hidden.all_messages TO analyst;
+    `);
+    analyst = await warehouse.openSession('analyst');
+  });
+  after(async () => {
+    await analyst.close();
+    await cleanup();
+  });
+
+  test('SELECT on a view is enough to read it; its base table stays closed', async () => {
+    const [r] = await analyst.execute('SELECT id, temp FROM sensor.hot');
+    assert.deepEqual(r?.rows, [[2, '71.25']]);
+    const [n] = await analyst.execute('SELECT count(*) FROM sensor.hot h JOIN sensor.hot USING (id)');
+    assert.deepEqual(n?.rows, [[1]]);
+    await analyst.execute('EXPLAIN SELECT * FROM sensor.hot');
+    await analyst.execute("SELECT * FROM query_table('sensor.hot')");
+    await assert.rejects(analyst.execute('EXPLAIN SELECT * FROM sensor.message'), denied(/relation message/));
+    for (const sql of [
+      'SELECT * FROM sensor.message',
+      'SELECT * FROM sensor.hot JOIN sensor.message USING (id)',
+      'SELECT * FROM sensor.hot WHERE id IN (SELECT id FROM sensor.message)',
+      "SELECT * FROM query_table('sensor.message')",
+      'WITH hot AS (SELECT * FROM sensor.message) SELECT * FROM hot',
+    ])
+      await assert.rejects(analyst.execute(sql), denied(/relation message/), sql);
+  });
+
+  test('a view over a view needs SELECT on the outer view only', async () => {
+    await assert.rejects(analyst.execute('SELECT * FROM sensor.hot_ids'), denied(/relation hot_ids/));
+    await admin.execute(
+      'GRANT SELECT ON sensor.hot_ids TO analyst; REVOKE SELECT ON sensor.hot FROM analyst',
+    );
+    try {
+      const [r] = await analyst.execute('SELECT id FROM sensor.hot_ids');
+      assert.deepEqual(r?.rows, [[2]]);
+      await assert.rejects(analyst.execute('SELECT * FROM sensor.hot'), denied(/relation hot/));
+    } finally {
+      await admin.execute(
+        'GRANT SELECT ON sensor.hot TO analyst; REVOKE SELECT ON sensor.hot_ids FROM analyst',
+      );
+    }
+  });
+
+  test('REVOKE on the view takes effect at once', async () => {
+    await admin.execute('REVOKE SELECT ON sensor.hot FROM analyst');
+    try {
+      await assert.rejects(analyst.execute('SELECT * FROM sensor.hot'), denied(/relation hot/));
+    } finally {
+      await admin.execute('GRANT SELECT ON sensor.hot TO analyst');
+    }
+    await analyst.execute('SELECT * FROM sensor.hot');
+  });
+
+  test("a view in a schema without USAGE stays closed, whatever the view's grant", async () => {
+    await assert.rejects(analyst.execute('SELECT * FROM hidden.all_messages'), denied(/schema hidden/));
+    await admin.execute('GRANT USAGE ON SCHEMA hidden TO analyst');
+    try {
+      const [r] = await analyst.execute('SELECT count(*) FROM hidden.all_messages');
+      assert.deepEqual(r?.rows, [[2]]);
+    } finally {
+      await admin.execute('REVOKE USAGE ON SCHEMA hidden FROM analyst');
+    }
+  });
+
+  test("what a view reads is checked against its owner's privileges", async () => {
+    await admin.execute(`
+      GRANT USAGE, CREATE ON SCHEMA sensor TO maker;
+      GRANT SELECT ON sensor.message, sensor.hot TO maker;
+    `);
+    const maker = await warehouse.openSession('maker');
+    try {
+      await maker.execute(`
+        CREATE VIEW sensor.maker_view AS SELECT id FROM sensor.message;
+        CREATE VIEW sensor.maker_hot AS SELECT id FROM sensor.hot;
+        GRANT SELECT ON sensor.maker_view, sensor.maker_hot TO analyst;
+      `);
+      const [r] = await analyst.execute('SELECT count(*) FROM sensor.maker_view');
+      assert.deepEqual(r?.rows, [[2]]);
+      await analyst.execute('SELECT * FROM sensor.maker_hot');
+      // Once maker may not read sensor.hot, neither may anyone through maker's view of it,
+      // though sensor.hot's own owner may still read sensor.message.
+      await admin.execute('REVOKE SELECT ON sensor.hot FROM maker');
+      await assert.rejects(analyst.execute('SELECT * FROM sensor.maker_hot'), denied(/relation hot/));
+      await analyst.execute('SELECT * FROM sensor.hot');
+      await admin.execute('REVOKE SELECT ON sensor.message FROM maker');
+      await assert.rejects(analyst.execute('SELECT * FROM sensor.maker_view'), denied(/relation message/));
+      await assert.rejects(maker.execute('SELECT * FROM sensor.maker_view'), denied(/relation message/));
+      await admin.execute('GRANT SELECT ON sensor.message TO maker');
+      await analyst.execute('SELECT * FROM sensor.maker_view');
+      // A view dropped and made again starts over: no grants, its new creator's.
+      await maker.execute('DROP VIEW sensor.maker_view');
+      await admin.execute('CREATE VIEW sensor.maker_view AS SELECT id FROM sensor.message');
+      await assert.rejects(analyst.execute('SELECT * FROM sensor.maker_view'), denied(/relation maker_view/));
+      await assert.rejects(maker.execute('DROP VIEW sensor.maker_view'), denied(/relation maker_view/));
+    } finally {
+      await maker.close();
+    }
+  });
+
+  test('views with column lists and quoted names are followed; a cycle of views ends in an error', async () => {
+    await admin.execute(`
+      CREATE VIEW sensor."Hot List" (ident, reading) AS SELECT id, temp FROM sensor.hot;
+      GRANT SELECT ON sensor."Hot List" TO analyst;
+      CREATE VIEW sensor.loop_a AS SELECT 1 AS x;
+      CREATE VIEW sensor.loop_b AS SELECT * FROM sensor.loop_a;
+      CREATE OR REPLACE VIEW sensor.loop_a AS SELECT * FROM sensor.loop_b;
+      GRANT SELECT ON sensor.loop_a TO analyst;
+    `);
+    const [r] = await analyst.execute('SELECT ident FROM sensor."Hot List"');
+    assert.deepEqual(r?.rows, [[2]]);
+    await assert.rejects(analyst.execute('SELECT * FROM sensor.loop_a'), (e: unknown) => {
+      assert.ok(e instanceof SqlError);
+      assert.match(e.message, /recursi/);
+      return true;
+    });
+  });
+
+  test('temporary views are refused, as Redshift has none', async () => {
+    for (const session of [analyst, admin])
+      await assert.rejects(
+        session.execute('CREATE TEMP VIEW peek AS SELECT * FROM sensor.message'),
+        (e: unknown) => {
+          assert.ok(e instanceof SqlError);
+          assert.equal(e.sqlstate, '0A000');
+          return true;
+        },
+      );
+    await assert.rejects(
+      analyst.execute('CREATE TEMP TABLE peek AS SELECT * FROM sensor.message'),
+      denied(/relation message/),
+    );
+    await analyst.execute('CREATE TEMP TABLE mine AS SELECT id FROM sensor.hot');
+    const [r] = await analyst.execute('SELECT * FROM mine');
+    assert.deepEqual(r?.rows, [[2]]);
+  });
+
+  test('a CTE named like a table reads no table', async () => {
+    const [r] = await analyst.execute('WITH message AS (SELECT 7 AS id) SELECT id FROM message');
+    assert.deepEqual(r?.rows, [[7]]);
+    await assert.rejects(
+      analyst.execute('WITH message AS (SELECT * FROM message) SELECT * FROM message'),
+      denied(/relation message/),
+    );
+    await assert.rejects(
+      analyst.execute('SELECT * FROM (WITH message AS (SELECT 7 AS id) SELECT id FROM message) a, message'),
+      denied(/relation message/),
+    );
+  });
+
+  test('writes read views with the same rules', async () => {
+    await analyst.execute('CREATE TABLE scratch (id INTEGER)');
+    await analyst.execute('INSERT INTO scratch SELECT id FROM sensor.hot');
+    await analyst.execute('UPDATE scratch SET id = (SELECT max(id) FROM sensor.hot)');
+    await assert.rejects(
+      analyst.execute('INSERT INTO scratch SELECT id FROM sensor.hot_ids'),
+      denied(/relation hot_ids/),
+    );
+    await assert.rejects(
+      analyst.execute('DELETE FROM scratch WHERE id IN (SELECT id FROM sensor.message)'),
+      denied(/relation message/),
+    );
+    const [r] = await analyst.execute('SELECT id FROM scratch');
+    assert.deepEqual(r?.rows, [[2]]);
+  });
+
+  test("DuckDB's file readers are for superusers", async () => {
+    for (const [sql, what] of [
+      ["SELECT * FROM read_csv('/etc/passwd')", /function read_csv/],
+      ["SELECT * FROM glob('*')", /function glob/],
+      ["SELECT * FROM query('SELECT * FROM sensor.message')", /function query/],
+      ["SELECT * FROM 'data.parquet'", /relation data.parquet/],
+      ["UPDATE scratch SET id = (SELECT count(*) FROM glob('*'))", /function glob/],
+      ["DELETE FROM scratch WHERE id IN (SELECT 1 FROM read_parquet('x.parquet'))", /function read_parquet/],
+    ] as const)
+      await assert.rejects(analyst.execute(sql), denied(what), sql);
+  });
+});

@@ -5,14 +5,27 @@
  * runs a statement.
  *
  * RULES (PostgreSQL's, as Redshift applies them)
- * - A superuser may do anything. CREATEUSER makes a superuser, as in Redshift.
+ * - A superuser may do anything, and is not checked at all: reading a view whose owner lost
+ *   a privilege still works for a superuser. CREATEUSER makes a superuser, as in Redshift.
  * - Using a relation in a schema needs USAGE on the schema (`permission denied for schema
  *   s`, 42501). Schema `public` grants USAGE and CREATE to PUBLIC until revoked.
  * - Reading a table or view needs SELECT on it; INSERT, UPDATE, DELETE and COPY need that
  *   privilege on the target (`permission denied for relation t`, 42501).
- * - Creating a table or view needs CREATE on its schema; its creator owns it. Dropping, truncating, altering and commenting need
- *   ownership; CREATE SCHEMA and user management need a superuser; GRANT needs a superuser or
- *   the owner of every table named.
+ * - Only the relations a statement names itself are checked against the reader. What a view
+ *   reads is checked against the view's owner: SELECT on each relation its definition names
+ *   (not USAGE on their schemas), view by view down through views over views. So GRANT
+ *   SELECT ON a view, with USAGE on its schema, is enough to read it, and an owner's lost
+ *   privilege denies every reader (`permission denied for relation base`).
+ * - A view's owner is the non-superuser who created it (an `owner` row); a view without one
+ *   was made by a superuser (superusers' creations, and views older than ownership, get no
+ *   row), so its definition is not checked. A temporary view is its session user's.
+ * - A CTE is not a relation: `WITH t AS (...) SELECT * FROM t` reads no table t.
+ * - DuckDB functions that read files or run SQL text (read_*, glob, query, ...) are for
+ *   superusers; `query_table('s.t')` with constant names is checked as reading s.t.
+ * - Creating a table or view needs CREATE on its schema, and SELECT on what its query reads;
+ *   its creator owns it. Dropping, truncating, altering and commenting need ownership; CREATE
+ *   SCHEMA and user management need a superuser; GRANT needs a superuser or the owner of
+ *   every table named. DROP VIEW forgets the view's grants and owner.
  * - GRANT ... ON ALL TABLES IN SCHEMA s covers the tables that exist when it runs.
  * - System catalogs (pg_catalog, information_schema, the stl_ and svv_ tables) are readable
  *   by everyone.
@@ -463,7 +476,7 @@ export function checkCreate(grants: Grants, schema: string): void {
 }
 
 /** The 42501 error PostgreSQL and Redshift send. */
-export function permissionDenied(what: 'relation' | 'schema', name: string): SqlError {
+export function permissionDenied(what: 'relation' | 'schema' | 'function', name: string): SqlError {
   return new SqlError(`permission denied for ${what} ${name}`, PRIVILEGE_SQLSTATE.insufficientPrivilege);
 }
 
@@ -544,22 +557,180 @@ export function ownedTarget(sql: string): { readonly schema?: string; readonly n
   return readName(r);
 }
 
-/** The base tables of a query as `json_serialize_sql` gives it (`BASE_TABLE` nodes). */
-export function baseTablesOf(
+/** A relation name as a query writes it. */
+export interface NamedRelation {
+  /** Schema, when the query qualifies the name. */
+  readonly schema?: string;
+  /** Relation name, lower-cased. */
+  readonly name: string;
+}
+
+/** A table function a query calls, with its arguments as `json_serialize_sql` gives them. */
+export interface TableFunctionCall {
+  /** Function name, lower-cased. */
+  readonly name: string;
+  /** Argument expressions (JSON nodes). */
+  readonly args: readonly unknown[];
+}
+
+/** What a query names itself: its base tables (CTE references left out) and its table functions. */
+export interface DirectReads {
+  /** Tables and views named in FROM clauses, joins and subqueries. */
+  readonly tables: NamedRelation[];
+  /** Table functions called anywhere in the query. */
+  readonly functions: TableFunctionCall[];
+}
+
+/**
+ * The relations and table functions a query names, from its `json_serialize_sql` form. A
+ * name without a schema that a WITH clause in scope defines is that CTE, not a table: a CTE
+ * sees the CTEs before it in its list, and itself only when recursive, as in PostgreSQL
+ * (`WITH t AS (SELECT * FROM t)` reads the table t).
+ */
+export function readsOf(
   node: unknown,
-  out: { schema?: string; name: string }[] = [],
-): { schema?: string; name: string }[] {
-  if (Array.isArray(node)) for (const n of node) baseTablesOf(n, out);
-  else if (node && typeof node === 'object') {
-    const o = node as Record<string, unknown>;
-    if (o['type'] === 'BASE_TABLE' && typeof o['table_name'] === 'string') {
-      const schema =
-        typeof o['schema_name'] === 'string' && o['schema_name'] !== '' ? o['schema_name'] : undefined;
-      out.push({ ...(schema ? { schema: schema.toLowerCase() } : {}), name: o['table_name'].toLowerCase() });
+  ctes: ReadonlySet<string> = new Set(),
+  out?: DirectReads,
+): DirectReads {
+  const reads = out ?? { tables: [], functions: [] };
+  if (Array.isArray(node)) {
+    for (const n of node) readsOf(n, ctes, reads);
+    return reads;
+  }
+  if (!node || typeof node !== 'object') return reads;
+  const o = node as Record<string, unknown>;
+  let scope = ctes;
+  const map = (o['cte_map'] as { map?: unknown } | undefined)?.map;
+  if (Array.isArray(map) && map.length > 0) {
+    const inner = new Set(ctes);
+    for (const entry of map as { key?: unknown; value?: { query?: { node?: { type?: unknown } } } }[]) {
+      const key = typeof entry.key === 'string' ? entry.key.toLowerCase() : undefined;
+      const recursive = entry.value?.query?.node?.type === 'RECURSIVE_CTE_NODE';
+      readsOf(entry.value, recursive && key ? new Set([...inner, key]) : new Set(inner), reads);
+      if (key) inner.add(key);
     }
-    for (const v of Object.values(o)) baseTablesOf(v, out);
+    scope = inner;
+  }
+  if (o['type'] === 'BASE_TABLE' && typeof o['table_name'] === 'string') {
+    const name = o['table_name'].toLowerCase();
+    const schema =
+      typeof o['schema_name'] === 'string' && o['schema_name'] !== ''
+        ? o['schema_name'].toLowerCase()
+        : undefined;
+    const catalog = typeof o['catalog_name'] === 'string' ? o['catalog_name'] : '';
+    if (schema || catalog !== '' || !scope.has(name)) reads.tables.push(schema ? { schema, name } : { name });
+  }
+  let skip = 'cte_map';
+  if (o['type'] === 'TABLE_FUNCTION') {
+    const f = o['function'] as { function_name?: unknown; children?: unknown } | undefined;
+    const args = Array.isArray(f?.children) ? (f.children as unknown[]) : [];
+    if (typeof f?.function_name === 'string')
+      reads.functions.push({ name: f.function_name.toLowerCase(), args });
+    // The call itself is recorded; its arguments may hold subqueries.
+    readsOf(args, scope, reads);
+    skip = 'function';
+  } else if (o['class'] === 'FUNCTION' && typeof o['function_name'] === 'string')
+    // Scalar calls too, so a denied name is refused wherever it appears.
+    reads.functions.push({ name: o['function_name'].toLowerCase(), args: [] });
+  for (const [k, v] of Object.entries(o)) if (k !== 'cte_map' && k !== skip) readsOf(v, scope, reads);
+  return reads;
+}
+
+/**
+ * The strings among constant arguments (`'s.t'`, `['a', 'b']`); undefined when an argument
+ * is computed, so that what it names cannot be known before the query runs.
+ */
+export function constantStrings(args: readonly unknown[]): string[] | undefined {
+  const out: string[] = [];
+  for (const arg of args) {
+    const a = arg as Record<string, unknown> | undefined;
+    if (a?.['class'] === 'CONSTANT') {
+      const v = a['value'] as { type?: { id?: unknown }; value?: unknown; is_null?: unknown } | undefined;
+      if (v?.type?.id === 'VARCHAR' && typeof v.value === 'string') out.push(v.value);
+      else if (v?.type?.id !== 'BOOLEAN' && v?.is_null !== true) return undefined;
+    } else if (a?.['class'] === 'FUNCTION' && a['function_name'] === 'list_value') {
+      const inner = constantStrings(Array.isArray(a['children']) ? a['children'] : []);
+      if (!inner) return undefined;
+      out.push(...inner);
+    } else return undefined;
   }
   return out;
+}
+
+/**
+ * DuckDB functions that read files, run SQL given as text, or change the engine, which only
+ * a superuser may call (`query` and `query_table` with constant arguments are checked as the
+ * relations they name instead).
+ */
+export function isRestrictedFunction(name: string): boolean {
+  return (
+    /^(read_|parquet_|arrow_|iceberg_|delta_|postgres_|sqlite_|mysql_|enable_|disable_|duckdb_log)/.test(
+      name,
+    ) ||
+    name.endsWith('_scan') ||
+    [
+      'query',
+      'query_table',
+      'glob',
+      'sniff_csv',
+      'json_execute_serialized_sql',
+      'checkpoint',
+      'force_checkpoint',
+      'truncate_duckdb_logs',
+      'which_secret',
+      'duckdb_secrets',
+    ].includes(name)
+  );
+}
+
+/**
+ * The first call of a restricted function in a statement's text (a name followed by `(`),
+ * for statements DuckDB cannot serialize (UPDATE, DELETE).
+ */
+export function restrictedCallIn(sql: string): string | undefined {
+  const toks = tokenize(sql).filter((t) => t.kind !== 'ws' && t.kind !== 'comment');
+  for (let i = 0; i + 1 < toks.length; i++) {
+    const t = toks[i] as Token;
+    const next = toks[i + 1] as Token;
+    const name = t.kind === 'word' ? t.value : t.kind === 'qident' ? t.value.toLowerCase() : undefined;
+    if (name && next.kind === 'op' && next.value === '(' && isRestrictedFunction(name)) return name;
+  }
+  return undefined;
+}
+
+/** The query of a view as `duckdb_views().sql` stores it (`CREATE VIEW v [(cols)] AS query;`). */
+export function viewQuery(createSql: string): string | undefined {
+  const r = new Reader(createSql);
+  try {
+    r.expect('create');
+    if (r.accept('or')) r.expect('replace');
+    r.accept('temp', 'temporary');
+    r.expect('view');
+    if (r.accept('if')) {
+      r.expect('not');
+      r.expect('exists');
+    }
+    readName(r);
+    if (r.acceptOp('(')) {
+      r.identList();
+      if (!r.acceptOp(')')) return undefined;
+    }
+    r.expect('as');
+  } catch {
+    return undefined;
+  }
+  const start = r.tok()?.start;
+  return start === undefined ? undefined : createSql.slice(start).replace(/;\s*$/, '');
+}
+
+/**
+ * Throws 42501 unless `grants` (a view owner's) include SELECT on a relation the view reads.
+ * As in PostgreSQL, the owner's USAGE on the relation's schema is not checked again here.
+ */
+export function checkOwnerSelect(grants: Grants, schema: string, name: string): void {
+  if (isSystemSchema(schema)) return;
+  const table = grants.byObject.get(`${schema}.${name}`);
+  if (!table?.has('owner') && !table?.has('select')) throw permissionDenied('relation', name);
 }
 
 /** Every identifier and `schema.name` pair in a statement, as possible relation names. */
