@@ -166,7 +166,9 @@ describe('visuals against the warehouse', () => {
       data.bins.reduce((n, b) => n + b.count, 0),
       ROWS_PER_SENSOR * 3,
     );
-    const [direct] = await session.execute('SELECT min(temp), max(temp), avg(temp::double precision) FROM iot.reading');
+    const [direct] = await session.execute(
+      'SELECT min(temp), max(temp), avg(temp::double precision) FROM iot.reading',
+    );
     const [min, max, avg] = direct!.rows[0]!.map(Number);
     assert.equal(data.stats.min, min);
     assert.equal(data.stats.max, max);
