@@ -34,7 +34,8 @@
  *
  * Environment: BENCH_PHASES (comma list of baseline,ack,sustain,fresh,s3,console; default all),
  * BENCH_CONSOLE_ROWS (10000000), BENCH_CONSOLE_VIEWERS (10),
- * BENCH_S3_SCALE (1; multiplies the objects per S3 run),
+ * BENCH_S3_SCALE (1; multiplies the objects per S3 run), BENCH_S3_CLIENT (sdk | lean: a bare
+ * node:http client instead of the AWS SDK, to see the servers past the SDK's own ceiling),
  * BENCH_RUNS (3), BENCH_SECONDS (10), BENCH_SUSTAIN_SECONDS (60), BENCH_SUSTAIN_RATE (250000;
  * 0 = as fast as acknowledged), BENCH_FRESH_SECONDS (10),
  * BENCH_FRESH_RATE (50000), BENCH_FRESH_POLL_MS (10, the shortest poll period),
@@ -53,7 +54,7 @@ import {
   FirehoseClient,
   type CreateDeliveryStreamCommandInput,
 } from '@aws-sdk/client-firehose';
-import { diskTarget, measureS3Targets, s3Sizes, s3Target, type S3Figure } from './s3.ts';
+import { diskTarget, leanS3Target, measureS3Targets, s3Sizes, s3Target, type S3Figure } from './s3.ts';
 import { measureConsole, type ConsoleFigures } from './console.ts';
 
 // The SDK's notice that later versions need Node 22 is not a bench finding.
@@ -788,11 +789,12 @@ async function measureS3(): Promise<S3Result> {
     const line = await waitForLine(s3rver, /^listening \d+/, 30_000, 'The s3rver server');
     nullServer = launch(['--import', 'tsx', 'bench/null-s3-server.ts']);
     const nullLine = await waitForLine(nullServer, /^listening \d+/, 30_000, 'The null S3 server');
+    const target = env.BENCH_S3_CLIENT === 'lean' ? leanS3Target : s3Target;
     const targets = [
-      await s3Target('sluice', sluice.awsUrl, 'bench-s3'),
-      await s3Target('s3rver', `http://127.0.0.1:${line.split(' ')[1]}`, 'bench-s3'),
+      await target('sluice', sluice.awsUrl, 'bench-s3'),
+      await target('s3rver', `http://127.0.0.1:${line.split(' ')[1]}`, 'bench-s3'),
       await diskTarget(join(work, 'disk')),
-      await s3Target('client', `http://127.0.0.1:${nullLine.split(' ')[1]}`, 'bench-s3'),
+      await target('client', `http://127.0.0.1:${nullLine.split(' ')[1]}`, 'bench-s3'),
     ];
     const figures = await measureS3Targets(targets, s3Sizes(S3_SCALE), RUNS, say);
     return { figures, peakRssBytes: await stopSluice(sluice) };

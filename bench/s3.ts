@@ -20,8 +20,9 @@
  * process for every target, so its own cost (SigV4, CRC32 and SHA-256 of each body) is in
  * every figure alike.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -98,6 +99,93 @@ export async function s3Target(
       let bytes = 0;
       for await (const chunk of answer.Body as AsyncIterable<Uint8Array>) bytes += chunk.byteLength;
       return bytes;
+    },
+  };
+}
+
+/**
+ * A target speaking S3 at `endpoint` through node:http with a hand-made SigV4 header
+ * (UNSIGNED-PAYLOAD, the signing key cached): a client far cheaper per request than the SDK,
+ * so small-object figures show the server rather than the client (BENCH_S3_CLIENT=lean).
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html
+ */
+export async function leanS3Target(
+  label: 'sluice' | 's3rver' | 'client',
+  endpoint: string,
+  bucket: string,
+): Promise<S3Target> {
+  const url = new URL(endpoint);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  const keys = new Map<string, Buffer>();
+  const hmac = (key: Buffer | string, data: string): Buffer =>
+    createHmac('sha256', key).update(data).digest();
+  const send = (
+    method: 'PUT' | 'GET',
+    path: string,
+    body?: Buffer,
+  ): Promise<{ status: number; bytes: number }> => {
+    const amzDate = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
+    const day = amzDate.slice(0, 8);
+    let key = keys.get(day);
+    if (key === undefined) {
+      key = hmac(hmac(hmac(hmac('AWS4S3RVER', day), 'us-east-1'), 's3'), 'aws4_request');
+      keys.set(day, key);
+    }
+    const scope = `${day}/us-east-1/s3/aws4_request`;
+    const canonical = [
+      method,
+      path,
+      '',
+      `host:${url.host}\nx-amz-content-sha256:UNSIGNED-PAYLOAD\nx-amz-date:${amzDate}\n`,
+      'host;x-amz-content-sha256;x-amz-date',
+      'UNSIGNED-PAYLOAD',
+    ].join('\n');
+    const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, createHash('sha256').update(canonical).digest('hex')];
+    const signature = hmac(key, toSign.join('\n')).toString('hex');
+    return new Promise((resolve, reject) => {
+      const request = http.request(
+        {
+          host: url.hostname,
+          port: url.port,
+          method,
+          path,
+          agent,
+          headers: {
+            'content-length': body?.length ?? 0,
+            'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
+            'x-amz-date': amzDate,
+            authorization:
+              `AWS4-HMAC-SHA256 Credential=S3RVER/${scope}, ` +
+              `SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=${signature}`,
+          },
+        },
+        (response) => {
+          let bytes = 0;
+          response.on('data', (chunk: Buffer) => (bytes += chunk.length));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, bytes }));
+          response.on('error', reject);
+        },
+      );
+      request.on('error', reject);
+      request.end(body);
+    });
+  };
+  const created = await send('PUT', `/${bucket}`);
+  if (created.status !== 200 && created.status !== 409) {
+    throw new Error(`Creating bucket ${bucket} at ${endpoint} answered ${created.status}.`);
+  }
+  const ok = (answer: { status: number }, what: string): void => {
+    if (answer.status !== 200) throw new Error(`${what} at ${endpoint} answered ${answer.status}.`);
+  };
+  return {
+    label,
+    async put(index, body) {
+      ok(await send('PUT', `/${bucket}/obj/${index}`, body), `PUT obj/${index}`);
+    },
+    async get(index) {
+      const answer = await send('GET', `/${bucket}/obj/${index}`);
+      ok(answer, `GET obj/${index}`);
+      return answer.bytes;
     },
   };
 }

@@ -139,6 +139,24 @@ describe('local object store on disk', () => {
     });
   });
 
+  test('a %@ file left beside a plain one by a crash stays hidden, and is gone once the object is deleted', async () => {
+    await withLake(async (root, store) => {
+      await store.putObject('lake', 'a', Buffer.from('A'));
+      // A crash while pruning folder a/ after deleting a/b: the folder is gone, %@a not yet renamed back.
+      await writeFile(join(root, 'lake', '%@a'), 'stale');
+      await store.putObject('lake', 'a', Buffer.from('A2'));
+      assert.equal((await store.getObject('lake', 'a')).toString(), 'A2');
+      assert.deepEqual(
+        (await store.listObjects('lake')).objects.map((o) => [o.key, o.size]),
+        [['a', 2]],
+      );
+      await store.deleteObject('lake', 'a');
+      await assert.rejects(store.getObject('lake', 'a'), { code: 'NoSuchKey' });
+      assert.deepEqual((await store.listObjects('lake')).objects, []);
+      assert.deepEqual((await readdir(join(root, 'lake'))).sort(), ['.sluice-bucket.json', '.sluice-tmp']);
+    });
+  });
+
   test('a file copied into the lake by hand is listed with its MD5 as ETag', async () => {
     await withLake(async (root, store) => {
       await store.putObject('lake', 'seed/keep', Buffer.from('k'));

@@ -35,6 +35,8 @@
  * file first renames that file to `%@a` (one atomic rename, no data in flight), and
  * removing the last object under `a/` renames `%@a` back. Readers look for the plain name
  * first, then the `%@` name. Sidecars are named after the plain name, so they never move.
+ * A `%@a` beside a plain file `a` (a crash between pruning `a/` and renaming back) is
+ * ignored; deleting `a` removes it first.
  *
  * SIDECARS AND ETAGS
  *
@@ -55,13 +57,17 @@
  *   - putObject MUST be atomic: the data is written to a new file in `.sluice-tmp`, fsynced,
  *     then renamed over the object's path, so a reader sees the old file or the new one.
  *   - putObject MUST be durable when it resolves: the data file (and a sidecar that carries
- *     what cannot be derived again) is fsynced before the renames, and after them the
+ *     what cannot be derived again) is fsynced before the renames, each through the
+ *     descriptor that wrote it and the two at once, and after them the
  *     object's folder (and any folder created for it) is fsynced. Folder fsyncs are
  *     group-committed: concurrent writers into one folder share one that began after all
  *     their renames.
- *   - The renames of sidecar and data, folder creation and pruning run under one lock per
- *     bucket, so concurrent writers to one key leave one data file and its own sidecar;
- *     reading never takes the lock. A second process on the same lake (`sluice lake`
+ *   - Each bucket has a reader-writer lock. The renames of one key's sidecar and data run
+ *     under its shared side and a lock of that key, so concurrent writers to one key leave
+ *     one data file and its own sidecar while writers of other keys go on alongside; folder
+ *     creation, pruning and deletes take the exclusive side. A put first tries its renames
+ *     under the shared side and, when its folder is missing, does it all again exclusively.
+ *     Reading never takes the lock. A second process on the same lake (`sluice lake`
  *     beside the server) is tolerated where folders are made and pruned; should two
  *     processes write one key at the same instant, a data file may end up beside the
  *     other's sidecar, which readers detect (the ETag is then taken from the data).
@@ -217,10 +223,61 @@ class Mutex {
       release();
     }
   }
+}
 
-  /** Resolves once everything queued so far has finished. */
-  idle(): Promise<void> {
-    return this.#tail;
+/**
+ * A bucket's lock: shared holders work on one key each (one at a time per key) and run
+ * alongside each other; an exclusive holder (making or pruning folders, deleting) runs alone.
+ * Both kinds queue in arrival order, so neither starves the other.
+ */
+class BucketLock {
+  /** Settles once every exclusive holder queued so far has finished. */
+  #exclusiveTail: Promise<void> = Promise.resolve();
+  readonly #shared = new Set<Promise<unknown>>();
+  readonly #keys = new Map<string, { mutex: Mutex; users: number }>();
+
+  /** Runs `fn` alongside other keys' shared holders, after earlier holders of `key` and earlier exclusive ones. */
+  shared<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const gate = this.#exclusiveTail;
+    let entry = this.#keys.get(key);
+    if (entry === undefined) {
+      entry = { mutex: new Mutex(), users: 0 };
+      this.#keys.set(key, entry);
+    }
+    const held = entry;
+    held.users++;
+    const run = (async () => {
+      try {
+        await gate;
+        return await held.mutex.run(fn);
+      } finally {
+        if (--held.users === 0) this.#keys.delete(key);
+      }
+    })();
+    const tracked = run.catch(() => undefined);
+    this.#shared.add(tracked);
+    void tracked.then(() => this.#shared.delete(tracked));
+    return run;
+  }
+
+  /** Runs `fn` alone, once every earlier holder, shared or exclusive, has finished. */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const before = Promise.all([this.#exclusiveTail, ...this.#shared]);
+    let release!: () => void;
+    this.#exclusiveTail = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    try {
+      await before;
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  /** Resolves once every holder queued so far has finished. */
+  async idle(): Promise<void> {
+    await Promise.all([this.#exclusiveTail, ...this.#shared]);
   }
 }
 
@@ -262,7 +319,7 @@ class LocalObjectStore implements ObjectStore {
   readonly #root: string;
   readonly #logger: Logger;
   readonly #fsync: boolean;
-  readonly #locks = new Map<string, Mutex>();
+  readonly #locks = new Map<string, BucketLock>();
   readonly #tempSwept = new Set<string>();
   readonly #dirCache = new Map<string, CachedDir>();
   #dirCacheSize = 0;
@@ -308,7 +365,7 @@ class LocalObjectStore implements ObjectStore {
 
   async deleteBucket(bucket: string): Promise<void> {
     const dir = await this.#bucketDir(bucket);
-    await this.#lock(bucket).run(async () => {
+    await this.#lock(bucket).exclusive(async () => {
       for await (const _object of this.#walk(dir, { prefix: '' })) {
         throw new LakeError('BucketNotEmpty', `The bucket ${bucket} is not empty.`);
       }
@@ -355,7 +412,11 @@ class LocalObjectStore implements ObjectStore {
     options: PutObjectOptions = {},
   ): Promise<ObjectInfo> {
     checkKey(key);
-    const bucketDir = await this.#bucketDir(bucket);
+    // Once the bucket's temp folder is known, a missing bucket shows as ENOENT on the first
+    // write into it (answered below), so the folder is not looked up again on every put.
+    const bucketDir = this.#tempSwept.has(bucket)
+      ? join(this.#root, this.#checkBucketName(bucket))
+      : await this.#bucketDir(bucket);
     await this.#sweepTemp(bucket, bucketDir);
     const segments = key.split('/');
     const name = encodeSegment(segments.pop() ?? '');
@@ -363,60 +424,54 @@ class LocalObjectStore implements ObjectStore {
     const tmpData = join(bucketDir, TMP_DIR, tempName('data'));
     const tmpSidecar = join(bucketDir, TMP_DIR, tempName('meta'));
     try {
+      const precious = options.contentType !== undefined || metadata !== undefined || name.startsWith(HASHED);
+      // The sidecar is written (and, when precious, fsynced) while the data's fdatasync runs,
+      // each through the descriptor that wrote it, so the two syncs overlap.
+      const writeSidecar = async (st: BigIntStats, etag: string, size: number): Promise<void> => {
+        if (options.contentLength !== undefined && size !== options.contentLength) {
+          throw new LakeError(
+            'InvalidArgument',
+            `The body of ${key} holds ${size} bytes, not the ${options.contentLength} announced.`,
+          );
+        }
+        const sidecar: Sidecar = {
+          version: 1,
+          key,
+          size,
+          mtimeNs: st.mtimeNs.toString(),
+          etag,
+          ...(options.contentType !== undefined ? { contentType: options.contentType } : {}),
+          ...(metadata !== undefined ? { metadata } : {}),
+        };
+        await writeSmallFile(tmpSidecar, Buffer.from(JSON.stringify(sidecar)), this.#fsync && precious);
+      };
       let st: BigIntStats;
       let etag: string;
       let size: number;
-      // Data and sidecar are written first and fsynced together, so one journal commit can
-      // cover both instead of two in a row.
       if (body instanceof Uint8Array) {
-        etag = `"${await md5Hex(body)}"`;
-        st = await writeNewFile(tmpData, body, false);
-        size = body.byteLength;
+        const bytes = body;
+        etag = `"${await md5Hex(bytes)}"`;
+        size = bytes.byteLength;
+        st = await writeNewFile(tmpData, bytes, this.#fsync, (written) => writeSidecar(written, etag, size));
       } else {
-        ({ st, etag, size } = await streamToNewFile(tmpData, body, false));
+        ({ st, etag, size } = await streamToNewFile(tmpData, body, this.#fsync, writeSidecar));
       }
-      if (options.contentLength !== undefined && size !== options.contentLength) {
-        throw new LakeError(
-          'InvalidArgument',
-          `The body of ${key} holds ${size} bytes, not the ${options.contentLength} announced.`,
-        );
-      }
-      const sidecar: Sidecar = {
-        version: 1,
-        key,
-        size,
-        mtimeNs: st.mtimeNs.toString(),
-        etag,
-        ...(options.contentType !== undefined ? { contentType: options.contentType } : {}),
-        ...(metadata !== undefined ? { metadata } : {}),
-      };
-      const precious = options.contentType !== undefined || metadata !== undefined || name.startsWith(HASHED);
-      await writeNewFile(tmpSidecar, Buffer.from(JSON.stringify(sidecar)), false);
-      if (this.#fsync) await Promise.all([fsyncFile(tmpData), precious ? fsyncFile(tmpSidecar) : undefined]);
-      const touched = await this.#lock(bucket).run(async () => {
-        // Folders made by an attempt that failed later still need their fsync.
-        const changed = new Set<string>();
-        let dirPath: string | undefined;
-        let movedPrev = false;
-        for (let attempt = 0; dirPath === undefined; attempt++) {
-          try {
-            const ready = await this.#ensureDirs(bucketDir, segments, changed);
-            // The old sidecar steps aside, then the new one comes in, then the data: a crash
-            // anywhere in between leaves the old data beside its own sidecar (as the
-            // previous one), so an acknowledged object never loses its content type,
-            // metadata or multipart ETag to a write that did not finish.
-            const current = join(ready, sidecarName(name));
-            movedPrev = await renameIfExists(current, join(ready, prevSidecarName(name)));
-            await rename(tmpSidecar, current);
-            dirPath = ready;
-          } catch (err) {
-            // Another process (`sluice lake` beside the server) pruned a folder on the way
-            // just now, while it was being made or before the sidecar came in.
-            if (errno(err) !== 'ENOENT' || attempt >= 2) throw err;
-          }
+      // Moves sidecar and data into `dirPath`; false, having moved nothing, when the folder
+      // is not there (or a file stands on its path).
+      const renameIn = async (dirPath: string): Promise<boolean> => {
+        // The old sidecar steps aside, then the new one comes in, then the data: a crash
+        // anywhere in between leaves the old data beside its own sidecar (as the previous
+        // one), so an acknowledged object never loses its content type, metadata or
+        // multipart ETag to a write that did not finish.
+        const current = join(dirPath, sidecarName(name));
+        const movedPrev = await renameIfExists(current, join(dirPath, prevSidecarName(name)));
+        try {
+          await rename(tmpSidecar, current);
+        } catch (err) {
+          if (isMissing(err)) return false;
+          throw err;
         }
         const plain = join(dirPath, name);
-        const alt = join(dirPath, ALT + name);
         // Renaming a file over a folder fails with EISDIR: then a folder holds the plain name
         // and the object goes to its %@ name. (One call in the lock instead of lstat + rename.)
         let plainIsDir = false;
@@ -426,12 +481,39 @@ class LocalObjectStore implements ObjectStore {
           if (errno(err) !== 'EISDIR') throw err;
           plainIsDir = true;
         }
-        if (plainIsDir) await rename(tmpData, alt);
-        else await unlinkIfExists(alt);
+        // A %@ file beside a plain one (left by a crash while a folder was pruned) is never
+        // read while the plain one exists; deleting the object removes both.
+        if (plainIsDir) await rename(tmpData, join(dirPath, ALT + name));
         if (movedPrev) await unlinkIfExists(join(dirPath, prevSidecarName(name)));
         this.#invalidate(dirPath);
-        changed.add(dirPath);
-        return changed;
+        return true;
+      };
+      const lock = this.#lock(bucket);
+      const deepest = join(bucketDir, ...segments.map(encodeSegment));
+      // The common case, the key's folder exists: only this key's writers wait for each other,
+      // since folders are made and pruned only under the exclusive lock.
+      let touched = await lock.shared(key, async () =>
+        (await renameIn(deepest)) ? new Set([deepest]) : undefined,
+      );
+      touched ??= await lock.exclusive(async () => {
+        // Folders made by an attempt that failed later still need their fsync.
+        const changed = new Set<string>();
+        for (let attempt = 0; ; attempt++) {
+          try {
+            const ready = await this.#ensureDirs(bucketDir, segments, changed);
+            if (await renameIn(ready)) {
+              changed.add(ready);
+              return changed;
+            }
+          } catch (err) {
+            if (errno(err) !== 'ENOENT' || attempt >= 2) throw err;
+          }
+          // Another process (`sluice lake` beside the server) pruned a folder on the way
+          // just now, while it was being made or before the sidecar came in.
+          if (attempt >= 2) {
+            throw Object.assign(new Error(`The folder of ${key} keeps vanishing.`), { code: 'ENOENT' });
+          }
+        }
       });
       if (this.#fsync) await Promise.all([...touched].map((dir) => this.#dirSyncs.sync(dir)));
       return {
@@ -530,9 +612,13 @@ class LocalObjectStore implements ObjectStore {
   async deleteObject(bucket: string, key: string): Promise<void> {
     checkKey(key);
     const bucketDir = await this.#bucketDir(bucket);
-    await this.#lock(bucket).run(async () => {
+    await this.#lock(bucket).exclusive(async () => {
       const location = await this.#locate(bucketDir, key);
       if (location === undefined) return;
+      // A stale %@ file goes first: were the plain one removed first, a crash in between
+      // would bring the stale one back as the object.
+      const alt = join(location.dirPath, ALT + location.name);
+      if (location.filePath !== alt) await unlinkIfExists(alt);
       await unlinkIfExists(location.filePath);
       await unlinkIfExists(join(location.dirPath, sidecarName(location.name)));
       await unlinkIfExists(join(location.dirPath, prevSidecarName(location.name)));
@@ -595,10 +681,10 @@ class LocalObjectStore implements ObjectStore {
     return dir;
   }
 
-  #lock(bucket: string): Mutex {
+  #lock(bucket: string): BucketLock {
     let lock = this.#locks.get(bucket);
     if (lock === undefined) {
-      lock = new Mutex();
+      lock = new BucketLock();
       this.#locks.set(bucket, lock);
     }
     return lock;
@@ -1042,17 +1128,48 @@ function noSuchBucket(bucket: string): LakeError {
   return new LakeError('NoSuchBucket', `The specified bucket does not exist: ${bucket}`);
 }
 
+/** Random per process, so a name cannot meet a crash leftover of an earlier process with the same pid. */
+const TEMP_PREFIX = `${process.pid}-${randomBytes(6).toString('hex')}`;
+let tempCounter = 0;
+
 function tempName(kind: string): string {
-  return `${kind}-${process.pid}-${randomBytes(8).toString('hex')}`;
+  return `${kind}-${TEMP_PREFIX}-${(tempCounter++).toString(36)}`;
 }
 
-/** Writes a file that must not exist yet; fsyncs it when asked; returns its stats. */
-async function writeNewFile(path: string, data: Uint8Array, sync: boolean): Promise<BigIntStats> {
+/**
+ * Runs after a new file's bytes are written, with its stats, while its fdatasync is under way
+ * (the stats are taken first: fdatasync does not change them), so a second file that depends
+ * on them is written and synced alongside instead of after.
+ */
+type Alongside = (st: BigIntStats) => Promise<unknown>;
+
+/**
+ * Writes a file that must not exist yet; fsyncs it when asked, through the descriptor that
+ * wrote it (no second open); returns its stats.
+ */
+async function writeNewFile(
+  path: string,
+  data: Uint8Array,
+  sync: boolean,
+  alongside?: Alongside,
+): Promise<BigIntStats> {
+  const handle = await open(path, 'wx', 0o644);
+  try {
+    await handle.writeFile(data);
+    const st = await handle.stat({ bigint: true });
+    await Promise.all([sync ? handle.datasync() : undefined, alongside?.(st)]);
+    return st;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes a small file that must not exist yet, without taking its stats; fsyncs it when asked. */
+async function writeSmallFile(path: string, data: Uint8Array, sync: boolean): Promise<void> {
   const handle = await open(path, 'wx', 0o644);
   try {
     await handle.writeFile(data);
     if (sync) await handle.datasync();
-    return await handle.stat({ bigint: true });
   } finally {
     await handle.close();
   }
@@ -1069,6 +1186,7 @@ async function streamToNewFile(
   path: string,
   body: AsyncIterable<Uint8Array>,
   sync: boolean,
+  alongside?: (st: BigIntStats, etag: string, size: number) => Promise<unknown>,
 ): Promise<{ st: BigIntStats; etag: string; size: number }> {
   const handle = await open(path, 'wx', 0o644);
   try {
@@ -1091,8 +1209,10 @@ async function streamToNewFile(
       if (pendingBytes >= STREAM_WRITE_BYTES) await flush();
     }
     await flush();
-    if (sync) await handle.datasync();
-    return { st: await handle.stat({ bigint: true }), etag: `"${hash.digest('hex')}"`, size };
+    const st = await handle.stat({ bigint: true });
+    const etag = `"${hash.digest('hex')}"`;
+    await Promise.all([sync ? handle.datasync() : undefined, alongside?.(st, etag, size)]);
+    return { st, etag, size };
   } finally {
     await handle.close();
   }
@@ -1109,16 +1229,6 @@ async function md5OfHandle(handle: FileHandle): Promise<string> {
     position += bytesRead;
   }
   return `"${hash.digest('hex')}"`;
-}
-
-/** Makes a written file's data durable (fdatasync through a new descriptor). */
-async function fsyncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.datasync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Makes a folder's entries (renames, new files) durable. */

@@ -481,6 +481,34 @@ export function runObjectStoreContract(options: ObjectStoreContractOptions): voi
       });
     });
 
+    test('concurrent writes and deletes of different keys, some both object and prefix, all take effect', async () => {
+      await withBucket('mix', async (bucket) => {
+        const expected = new Map<string, string>();
+        const doomed = ['m/old/1', 'm/old/2', 'm/k3', 'm/k3/x', 'gone/deep/leaf'];
+        for (const key of doomed) await store.putObject(bucket, key, Buffer.from(`old ${key}`));
+        const writes: string[] = [];
+        for (let i = 0; i < 24; i++) writes.push(`m/k${i}`);
+        writes.push('m/k1/sub', 'm/k2/sub/deeper', 'm/old', 'n/fresh/a', 'n/fresh', 'm/k3/y');
+        const ops = [
+          ...writes.map((key, i) =>
+            store.putObject(bucket, key, Buffer.alloc(100 + i, `v ${key}`)).then(() => {
+              expected.set(key, Buffer.alloc(100 + i, `v ${key}`).toString());
+            }),
+          ),
+          ...doomed.filter((k) => k !== 'm/k3').map((key) => store.deleteObject(bucket, key)),
+        ];
+        await Promise.all(ops);
+        expected.set('m/k3', Buffer.alloc(100 + 3, 'v m/k3').toString());
+        // Order is the listing tests' concern; here only which keys survived.
+        const listed = (await store.listObjects(bucket)).objects.map((o) => o.key).sort(compareKeys);
+        assert.deepEqual(listed, [...expected.keys()].sort(compareKeys));
+        for (const [key, body] of expected) {
+          assert.equal((await store.getObject(bucket, key)).toString(), body, key);
+          assert.equal((await store.headObject(bucket, key))?.etag, quotedMd5(Buffer.from(body)), key);
+        }
+      });
+    });
+
     test('a streamed body is stored whole and reads back whole and by range', async () => {
       await withBucket('stream', async (bucket) => {
         // Over 8 MiB, so an S3 store sends it in parts; chunks of odd sizes, as sockets give them.
