@@ -102,6 +102,7 @@ import {
   unlink,
 } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeStreamHashed } from '../util/fs.ts';
 import { silentLogger, type Logger } from '../util/logger.ts';
 import { isValidBucketName } from './bucket-name.ts';
 import {
@@ -1175,9 +1176,6 @@ async function writeSmallFile(path: string, data: Uint8Array, sync: boolean): Pr
   }
 }
 
-/** Bytes gathered before one write call: fewer thread-pool round trips for small request chunks. */
-const STREAM_WRITE_BYTES = 1024 * 1024;
-
 /**
  * Writes a streamed body to a file that must not exist yet, hashing it (MD5) on the way;
  * fsyncs it when asked. Nothing of the body is kept beyond one write's worth.
@@ -1190,27 +1188,9 @@ async function streamToNewFile(
 ): Promise<{ st: BigIntStats; etag: string; size: number }> {
   const handle = await open(path, 'wx', 0o644);
   try {
-    const hash = createHash('md5');
-    let size = 0;
-    let pending: Uint8Array[] = [];
-    let pendingBytes = 0;
-    const flush = async (): Promise<void> => {
-      if (pendingBytes === 0) return;
-      const chunk = pending.length === 1 ? (pending[0] as Uint8Array) : Buffer.concat(pending, pendingBytes);
-      pending = [];
-      pendingBytes = 0;
-      await handle.write(chunk, 0, chunk.byteLength);
-    };
-    for await (const chunk of body) {
-      hash.update(chunk);
-      size += chunk.byteLength;
-      pending.push(chunk);
-      pendingBytes += chunk.byteLength;
-      if (pendingBytes >= STREAM_WRITE_BYTES) await flush();
-    }
-    await flush();
+    const { md5Hex, size } = await writeStreamHashed(handle, body);
     const st = await handle.stat({ bigint: true });
-    const etag = `"${hash.digest('hex')}"`;
+    const etag = `"${md5Hex}"`;
     await Promise.all([sync ? handle.datasync() : undefined, alongside?.(st, etag, size)]);
     return { st, etag, size };
   } finally {

@@ -17,11 +17,12 @@
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpuoverview.html
  * @see https://docs.aws.amazon.com/AmazonS3/latest/userguide/mpu-abort-incomplete-mpu-lifecycle-config.html
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { writeStreamHashed } from '../util/fs.ts';
 import { S3Error } from './errors.ts';
 
 /** One upload's facts. */
@@ -285,27 +286,9 @@ async function streamToFile(
 ): Promise<{ etag: string; size: number }> {
   const handle = await open(path, 'wx', 0o644);
   try {
-    const hash = createHash('md5');
-    let size = 0;
-    let pending: Uint8Array[] = [];
-    let pendingBytes = 0;
-    const flush = async (): Promise<void> => {
-      if (pendingBytes === 0) return;
-      const chunk = pending.length === 1 ? (pending[0] as Uint8Array) : Buffer.concat(pending, pendingBytes);
-      pending = [];
-      pendingBytes = 0;
-      await handle.write(chunk, 0, chunk.byteLength);
-    };
-    for await (const chunk of body) {
-      hash.update(chunk);
-      size += chunk.byteLength;
-      pending.push(chunk);
-      pendingBytes += chunk.byteLength;
-      if (pendingBytes >= 1024 * 1024) await flush();
-    }
-    await flush();
+    const { md5Hex, size } = await writeStreamHashed(handle, body);
     await handle.datasync();
-    return { etag: `"${hash.digest('hex')}"`, size };
+    return { etag: `"${md5Hex}"`, size };
   } finally {
     await handle.close();
   }
